@@ -1,0 +1,48 @@
+// Package memory implements every store of the library in process memory:
+// tenancy.Store and oauth2.Store today. It is the default store of unit tests
+// and of embedders that need no persistence. Values are copied in and out, so
+// callers never share slices or maps with the store.
+package memory
+
+import (
+	"sync"
+
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// Store holds everything in maps guarded by one mutex.
+type Store struct {
+	mu          sync.Mutex
+	sites       map[string]tenancy.Site
+	tenants     map[string]tenancy.Tenant
+	history     map[string][]tenancy.TenantHistory
+	owners      map[string]tenancy.Owner
+	ldaps       map[string]tenancy.LDAPConnection
+	keys        map[string][]oauth2.SigningKey // by tenant, newest first
+	revocations map[tenantKey]revocation
+	accounts    map[tenantKey]oauth2.Account
+}
+
+type tenantKey struct{ tenant, id string }
+
+type revocation struct{ expires int64 }
+
+var (
+	_ tenancy.Store = (*Store)(nil)
+	_ oauth2.Store  = (*Store)(nil)
+)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		sites:       map[string]tenancy.Site{},
+		tenants:     map[string]tenancy.Tenant{},
+		history:     map[string][]tenancy.TenantHistory{},
+		owners:      map[string]tenancy.Owner{},
+		ldaps:       map[string]tenancy.LDAPConnection{},
+		keys:        map[string][]oauth2.SigningKey{},
+		revocations: map[tenantKey]revocation{},
+		accounts:    map[tenantKey]oauth2.Account{},
+	}
+}

@@ -1,0 +1,19 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/tapis-go/tapis/adapters/memory"
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/oauth2/oauth2test"
+	"github.com/tapis-go/tapis/tenancy"
+	"github.com/tapis-go/tapis/tenancy/tenancytest"
+)
+
+func TestTenancyStore(t *testing.T) {
+	tenancytest.RunStoreTests(t, func(*testing.T) tenancy.Store { return memory.New() })
+}
+
+func TestOAuth2Store(t *testing.T) {
+	oauth2test.RunStoreTests(t, func(*testing.T) oauth2.Store { return memory.New() })
+}

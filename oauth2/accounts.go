@@ -1,0 +1,78 @@
+package oauth2
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// maxPasswordBytes is bcrypt's input limit.
+const maxPasswordBytes = 72
+
+// Accounts checks and sets account passwords with bcrypt. An unknown account
+// costs the same as a wrong password, so responses do not reveal which
+// accounts exist.
+type Accounts struct {
+	store AccountStore
+	cost  int
+	now   func() time.Time
+	dummy []byte
+}
+
+func newAccounts(store AccountStore, cost int, now func() time.Time) *Accounts {
+	dummy, err := bcrypt.GenerateFromPassword([]byte("tapis-dummy-password-for-timing"), cost)
+	if err != nil {
+		panic("oauth2: bcrypt: " + err.Error())
+	}
+	return &Accounts{store: store, cost: cost, now: now, dummy: dummy}
+}
+
+// Set creates or replaces an account with a new password.
+func (a *Accounts) Set(ctx context.Context, tenantID, username string, typ tenancy.AccountType, password string) error {
+	v := &tenancy.ValidationError{Prefix: "Invalid account"}
+	if tenantID == "" || username == "" {
+		v.Addf("tenant and username are required.")
+	}
+	if len(password) < 8 {
+		v.Addf("the password must be at least 8 characters.")
+	}
+	if len(password) > maxPasswordBytes {
+		v.Addf("the password must be at most %d bytes.", maxPasswordBytes)
+	}
+	if typ != tenancy.AccountUser && typ != tenancy.AccountService {
+		v.Addf("account type must be user or service.")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.cost)
+	if err != nil {
+		return err
+	}
+	return a.store.PutAccount(ctx, Account{TenantID: tenantID, Username: username, Type: typ,
+		PasswordHash: hash, Created: a.now().UTC().Truncate(time.Microsecond)})
+}
+
+// Verify returns the account when password matches; otherwise
+// ErrInvalidCredentials, after the same work whether or not it exists.
+func (a *Accounts) Verify(ctx context.Context, tenantID, username, password string) (Account, error) {
+	acct, err := a.store.GetAccount(ctx, tenantID, username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Account{}, err
+	}
+	hash := acct.PasswordHash
+	if err != nil || len(password) > maxPasswordBytes {
+		hash = a.dummy
+	}
+	// bcrypt compares in constant time; the dummy hash makes an unknown
+	// account cost the same as a wrong password.
+	cmpErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
+	if err != nil || cmpErr != nil || len(password) > maxPasswordBytes {
+		return Account{}, ErrInvalidCredentials
+	}
+	return acct, nil
+}

@@ -1,0 +1,284 @@
+package oauth2
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// keyring is the parsed key set of one tenant.
+type keyring struct {
+	signer    *rsa.PrivateKey // nil when the tenant signs elsewhere
+	signerKID string
+	verify    []verifyKey // current first
+	loaded    time.Time
+	lastMiss  time.Time
+}
+
+type verifyKey struct {
+	kid   string
+	pub   *rsa.PublicKey
+	until time.Time // zero: no limit
+}
+
+type keyCache struct {
+	mu    sync.Mutex
+	rings map[string]*keyring
+}
+
+// EncodePublicKeyPEM renders an RSA public key as SPKI PEM with the base64
+// body on one line, the shape Tapis' Java validator requires.
+func EncodePublicKeyPEM(pub *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return "-----BEGIN PUBLIC KEY-----\n" + base64.StdEncoding.EncodeToString(der) + "\n-----END PUBLIC KEY-----", nil
+}
+
+// Thumbprint returns the RFC 7638 JWK thumbprint of an RSA key (base64url).
+func Thumbprint(pub *rsa.PublicKey) string {
+	e := base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes())
+	n := base64.RawURLEncoding.EncodeToString(pub.N.Bytes())
+	sum := sha256.Sum256([]byte(`{"e":"` + e + `","kty":"RSA","n":"` + n + `"}`))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func keyAAD(tenantID, kid string) []byte {
+	return []byte("tapis-signing-key|" + tenantID + "|" + kid)
+}
+
+// newSigningKey generates an RSA key and seals its private half.
+func (ts *TokenService) newSigningKey(tenantID string) (SigningKey, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, ts.cfg.KeyBits)
+	if err != nil {
+		return SigningKey{}, fmt.Errorf("oauth2: generate key: %w", err)
+	}
+	pubPEM, err := EncodePublicKeyPEM(&priv.PublicKey)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	kid := Thumbprint(&priv.PublicKey)
+	privPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
+	defer clear(privPEM)
+	sealed, err := ts.cfg.Sealer.Seal(privPEM, keyAAD(tenantID, kid))
+	if err != nil {
+		return SigningKey{}, err
+	}
+	return SigningKey{TenantID: tenantID, KID: kid, PublicKeyPEM: pubPEM, SealedPrivateKey: sealed, Created: ts.stamp()}, nil
+}
+
+// retireUntil is how long a replaced key keeps verifying: long enough for
+// every token it may have signed (all TTLs are capped) to expire.
+func (ts *TokenService) retireUntil() time.Time {
+	longest := max(ts.cfg.MaxAccessTTL, ts.cfg.MaxRefreshTTL)
+	return ts.stamp().Add(longest + ts.cfg.Leeway)
+}
+
+// PrepareTenantKeys implements tenancy.KeyProvisioner: it generates a key
+// pair for a new tenant, or adopts a given public key as verification-only.
+func (ts *TokenService) PrepareTenantKeys(_ context.Context, tenantID, publicKeyPEM string) (tenancy.PreparedKeys, error) {
+	var key SigningKey
+	if publicKeyPEM != "" {
+		pub, err := tenancy.ParseRSAPublicKey(publicKeyPEM)
+		if err != nil {
+			return tenancy.PreparedKeys{}, tenancy.Errorf(tenancy.ErrInvalid, "public_key is not a usable RSA public key: %v.", err)
+		}
+		norm, err := EncodePublicKeyPEM(pub)
+		if err != nil {
+			return tenancy.PreparedKeys{}, err
+		}
+		key = SigningKey{TenantID: tenantID, KID: Thumbprint(pub), PublicKeyPEM: norm, Created: ts.stamp()}
+	} else {
+		var err error
+		if key, err = ts.newSigningKey(tenantID); err != nil {
+			return tenancy.PreparedKeys{}, err
+		}
+	}
+	return tenancy.PreparedKeys{
+		PublicKeyPEM: key.PublicKeyPEM,
+		Commit: func(ctx context.Context) error {
+			defer ts.keys.forget(tenantID)
+			return ts.store.RotateSigningKey(ctx, key, ts.retireUntil())
+		},
+	}, nil
+}
+
+// RotateKeys makes a new signing key current for tenantID. The previous key
+// keeps verifying until every token it signed has expired. It returns the new
+// public key PEM.
+func (ts *TokenService) RotateKeys(ctx context.Context, p tenancy.Principal, tenantID string) (string, error) {
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := reg.Tenant(tenantID); !ok {
+		return "", tenancy.Errorf(tenancy.ErrNotFound, "No tenant found with tenant_id %s.", tenantID)
+	}
+	if !reg.MayManageTenant(p, tenantID) {
+		return "", tenancy.Errorf(tenancy.ErrForbidden, "Not authorized to update the signing keys of tenant %s.", tenantID)
+	}
+	key, err := ts.newSigningKey(tenantID)
+	if err != nil {
+		return "", err
+	}
+	if err := ts.store.RotateSigningKey(ctx, key, ts.retireUntil()); err != nil {
+		return "", err
+	}
+	ts.keys.forget(tenantID)
+	if _, err := ts.tenancy.SetTenantPublicKey(ctx, p, tenantID, key.PublicKeyPEM); err != nil {
+		return "", err
+	}
+	ts.log.InfoContext(ctx, "tenant signing key rotated", "tenant", tenantID, "kid", key.KID, "by", p.String())
+	return key.PublicKeyPEM, nil
+}
+
+// RewrapKeys re-wraps every sealed private key of tenantID under the current
+// KEK (after a KEK rotation). It returns how many keys changed.
+func (ts *TokenService) RewrapKeys(ctx context.Context, tenantID string) (int, error) {
+	keys, err := ts.store.ListSigningKeys(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		if k.SealedPrivateKey == nil || !ts.cfg.Sealer.NeedsRewrap(k.SealedPrivateKey) {
+			continue
+		}
+		re, err := ts.cfg.Sealer.Rewrap(k.SealedPrivateKey)
+		if err != nil {
+			return n, fmt.Errorf("oauth2: rewrap key %s of %s: %w", k.KID, tenantID, err)
+		}
+		if err := ts.store.UpdateSealedKey(ctx, tenantID, k.KID, re); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (c *keyCache) forget(tenantID string) {
+	c.mu.Lock()
+	delete(c.rings, tenantID)
+	c.mu.Unlock()
+}
+
+// ring returns the parsed key set of a tenant, loading it when absent or
+// older than KeyCacheTTL (or when refresh is set, at most once a second).
+func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool) (*keyring, error) {
+	now := ts.cfg.Now()
+	ts.keys.mu.Lock()
+	r := ts.keys.rings[tenantID]
+	if r != nil && now.Sub(r.loaded) < ts.cfg.KeyCacheTTL && (!refresh || now.Sub(r.lastMiss) < time.Second) {
+		if refresh {
+			r.lastMiss = now
+		}
+		ts.keys.mu.Unlock()
+		return r, nil
+	}
+	ts.keys.mu.Unlock()
+
+	keys, err := ts.store.ListSigningKeys(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	nr := &keyring{loaded: now, lastMiss: now}
+	for _, k := range keys {
+		pub, err := tenancy.ParseRSAPublicKey(k.PublicKeyPEM)
+		if err != nil {
+			ts.log.ErrorContext(ctx, "unusable public key in key store", "tenant", tenantID, "kid", k.KID, "err", err)
+			continue
+		}
+		if !k.VerifyUntil.IsZero() && now.After(k.VerifyUntil) {
+			continue
+		}
+		nr.verify = append(nr.verify, verifyKey{kid: k.KID, pub: pub, until: k.VerifyUntil})
+		if k.Current() && k.SealedPrivateKey != nil && nr.signer == nil {
+			priv, err := ts.openPrivateKey(k)
+			if err != nil {
+				ts.log.ErrorContext(ctx, "cannot open tenant signing key", "tenant", tenantID, "kid", k.KID, "err", err)
+				continue
+			}
+			nr.signer, nr.signerKID = priv, k.KID
+		}
+	}
+	ts.keys.mu.Lock()
+	ts.keys.rings[tenantID] = nr
+	ts.keys.mu.Unlock()
+	return nr, nil
+}
+
+func (ts *TokenService) openPrivateKey(k SigningKey) (*rsa.PrivateKey, error) {
+	plain, err := ts.cfg.Sealer.Open(k.SealedPrivateKey, keyAAD(k.TenantID, k.KID))
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	block, _ := pem.Decode(plain)
+	if block == nil {
+		return nil, errors.New("sealed key is not PEM")
+	}
+	// x509 parsing precomputes the CRT values, which keeps signing fast.
+	return x509.ParsePKCS1PrivateKey(block.Bytes)
+}
+
+// JWK is one key of a JWKS document.
+type JWK struct {
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+}
+
+// JWKS is a JSON Web Key Set (RFC 7517).
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWKS returns the keys that currently verify tokens of tenantID.
+func (ts *TokenService) JWKS(ctx context.Context, tenantID string) (JWKS, error) {
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return JWKS{}, err
+	}
+	if _, ok := reg.Tenant(tenantID); !ok {
+		return JWKS{}, tenancy.Errorf(tenancy.ErrNotFound, "No tenant found with tenant_id %s.", tenantID)
+	}
+	r, err := ts.ring(ctx, tenantID, false)
+	if err != nil {
+		return JWKS{}, err
+	}
+	out := JWKS{Keys: make([]JWK, 0, len(r.verify))}
+	for _, k := range r.verify {
+		out.Keys = append(out.Keys, JWK{Kty: "RSA", Use: "sig", Alg: "RS256", Kid: k.kid,
+			N: base64.RawURLEncoding.EncodeToString(k.pub.N.Bytes()),
+			E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.pub.E)).Bytes())})
+	}
+	return out, nil
+}
+
+// MarshalJSON keeps an empty key list as [] rather than null.
+func (j JWKS) MarshalJSON() ([]byte, error) {
+	keys := j.Keys
+	if keys == nil {
+		keys = []JWK{}
+	}
+	return json.Marshal(struct {
+		Keys []JWK `json:"keys"`
+	}{keys})
+}
+

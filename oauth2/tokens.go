@@ -1,0 +1,348 @@
+package oauth2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/tapis-go/tapis/seal"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// TokenConfig configures a TokenService. Zero durations mean the defaults.
+type TokenConfig struct {
+	Store   Store
+	Tenancy *tenancy.Service
+	// Sealer seals private signing keys at rest.
+	Sealer *seal.Sealer
+	// SiteID is the site this server runs as; service tokens must target it.
+	SiteID string
+
+	DefaultAccessTTL  time.Duration // default 300s (Tapis)
+	DefaultRefreshTTL time.Duration // default 600s (Tapis)
+	MaxAccessTTL      time.Duration // default 24h
+	MaxRefreshTTL     time.Duration // default 90 days
+	Leeway            time.Duration // clock leeway on exp; default 5s
+	KeyBits           int           // default 2048
+	KeyCacheTTL       time.Duration // how long parsed keys are reused; default 30s
+	// CacheSize bounds the verified-token cache (entries); default 10000,
+	// negative disables it.
+	CacheSize int
+	// CacheMaxAge bounds how long a verified token is trusted without
+	// re-checking revocation in the store; default 30s.
+	CacheMaxAge time.Duration
+	// PasswordCost is the bcrypt cost of account passwords; default 10.
+	PasswordCost int
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+func (c *TokenConfig) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.DefaultAccessTTL, 300*time.Second)
+	def(&c.DefaultRefreshTTL, 600*time.Second)
+	def(&c.MaxAccessTTL, 24*time.Hour)
+	def(&c.MaxRefreshTTL, 90*24*time.Hour)
+	def(&c.Leeway, 5*time.Second)
+	def(&c.KeyCacheTTL, 30*time.Second)
+	def(&c.CacheMaxAge, 30*time.Second)
+	if c.KeyBits == 0 {
+		c.KeyBits = 2048
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 10000
+	}
+	if c.PasswordCost == 0 {
+		c.PasswordCost = 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// TokenService mints, validates, refreshes and revokes Tapis tokens.
+type TokenService struct {
+	cfg      TokenConfig
+	store    Store
+	tenancy  *tenancy.Service
+	log      *slog.Logger
+	keys     keyCache
+	cache    *tokenCache
+	Accounts *Accounts
+}
+
+// NewTokenService returns a TokenService; it registers itself as the key
+// provisioner of cfg.Tenancy so that new tenants get keys.
+func NewTokenService(cfg TokenConfig) (*TokenService, error) {
+	var missing []string
+	if cfg.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if cfg.Tenancy == nil {
+		missing = append(missing, "Tenancy")
+	}
+	if cfg.Sealer == nil {
+		missing = append(missing, "Sealer")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("oauth2: TokenConfig is missing %v", missing)
+	}
+	cfg.defaults()
+	if cfg.KeyBits < 2048 {
+		return nil, fmt.Errorf("oauth2: KeyBits %d is below 2048", cfg.KeyBits)
+	}
+	ts := &TokenService{cfg: cfg, store: cfg.Store, tenancy: cfg.Tenancy, log: cfg.Logger,
+		keys: keyCache{rings: map[string]*keyring{}}, cache: newTokenCache(cfg.CacheSize)}
+	ts.Accounts = newAccounts(cfg.Store, cfg.PasswordCost, cfg.Now)
+	cfg.Tenancy.SetKeyProvisioner(ts)
+	return ts, nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (ts *TokenService) Config() TokenConfig { return ts.cfg }
+
+func (ts *TokenService) stamp() time.Time { return ts.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// MintRequest describes a token to issue. The caller has been authorized.
+type MintRequest struct {
+	TenantID            string
+	Username            string
+	AccountType         tenancy.AccountType
+	TargetSite          string // service tokens only
+	Delegation          bool
+	DelegationSubTenant string
+	DelegationSubUser   string
+	AccessTTL           time.Duration // <= 0: default; capped at the maximum
+	GenerateRefresh     bool
+	RefreshTTL          time.Duration // <= 0: default; capped at the maximum
+	// Claims are extra claims merged after the standard ones; standard
+	// names are refused by CheckExtraClaims before this point.
+	Claims map[string]any
+}
+
+// Token is one signed token and when it expires.
+type Token struct {
+	JTI       string
+	Raw       string
+	ExpiresAt time.Time
+	ExpiresIn int64 // seconds
+}
+
+// TokenPair is an access token and, when requested, a refresh token.
+type TokenPair struct {
+	Access  Token
+	Refresh *Token
+}
+
+// reservedClaims may not be set through extra claims, bare or namespaced.
+var reservedClaims = map[string]bool{
+	"jti": true, "iss": true, "sub": true, "exp": true, "iat": true, "nbf": true, "aud": true,
+	"tenant": true, "target_site": true, "username": true, "account_type": true,
+	"tenant_id": true, "token_type": true, "delegation": true, "delegation_sub": true,
+	"tapis/tenant_id": true, "tapis/token_type": true, "tapis/delegation": true,
+	"tapis/delegation_sub": true, "tapis/username": true, "tapis/account_type": true,
+	"tapis/target_site": true, "tapis/access_token": true, "tapis/initial_ttl": true,
+}
+
+// CheckExtraClaims refuses extra claims that would shadow a standard claim.
+func CheckExtraClaims(v *tenancy.ValidationError, claims map[string]any) {
+	for name := range claims {
+		if reservedClaims[name] {
+			v.Addf("passing claim %s as an extra_claim is not allowed, as it is a standard Tapis claim.", name)
+		}
+	}
+}
+
+func (ts *TokenService) capTTL(ttl, def, maxTTL time.Duration) time.Duration {
+	if ttl <= 0 {
+		ttl = def
+	}
+	return min(ttl, maxTTL)
+}
+
+// Mint signs the tokens of an already authorized request.
+func (ts *TokenService) Mint(ctx context.Context, req MintRequest) (TokenPair, error) {
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	tenant, ok := reg.Tenant(req.TenantID)
+	if !ok {
+		return TokenPair{}, tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data: token_tenant_id (%s) is not served here.", req.TenantID)
+	}
+	if tenant.Status != tenancy.StatusActive {
+		return TokenPair{}, tenancy.Errorf(tenancy.ErrInvalid, "Tenant %s is not active; tokens cannot be generated for it.", req.TenantID)
+	}
+	ring, err := ts.ring(ctx, req.TenantID, false)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if ring.signer == nil {
+		return TokenPair{}, tenancy.Errorf(tenancy.ErrInvalid, "Tenant %s has no signing key on this site; its tokens are issued elsewhere.", req.TenantID)
+	}
+	accessTTL := ts.capTTL(req.AccessTTL, ts.cfg.DefaultAccessTTL, ts.cfg.MaxAccessTTL)
+	now := ts.cfg.Now().UTC()
+	access := ts.accessClaims(tenant, req)
+	access["exp"] = now.Add(accessTTL).Unix()
+	pair := TokenPair{}
+	if pair.Access, err = ts.sign(ring, access, accessTTL); err != nil {
+		return TokenPair{}, err
+	}
+	if req.GenerateRefresh {
+		refreshTTL := ts.capTTL(req.RefreshTTL, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
+		nested := maps.Clone(access)
+		delete(nested, "exp")
+		nested["ttl"] = int64(accessTTL / time.Second)
+		rt, err := ts.signRefresh(ring, tenant, nested, refreshTTL, now)
+		if err != nil {
+			return TokenPair{}, err
+		}
+		pair.Refresh = &rt
+	}
+	return pair, nil
+}
+
+func (ts *TokenService) accessClaims(tenant tenancy.Tenant, req MintRequest) jwt.MapClaims {
+	c := jwt.MapClaims{
+		"jti":                  uuid.NewString(),
+		"iss":                  tenant.TokenService,
+		"sub":                  req.Username + "@" + req.TenantID,
+		"tapis/tenant_id":      req.TenantID,
+		"tapis/token_type":     "access",
+		"tapis/delegation":     req.Delegation,
+		"tapis/delegation_sub": nil,
+		"tapis/username":       req.Username,
+		"tapis/account_type":   string(req.AccountType),
+	}
+	if req.Delegation {
+		c["tapis/delegation_sub"] = req.DelegationSubUser + "@" + req.DelegationSubTenant
+	}
+	if req.AccountType == tenancy.AccountService {
+		c["tapis/target_site"] = req.TargetSite
+	}
+	for k, v := range req.Claims {
+		if !reservedClaims[k] {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func (ts *TokenService) signRefresh(ring *keyring, tenant tenancy.Tenant, nested jwt.MapClaims, ttl time.Duration, now time.Time) (Token, error) {
+	c := jwt.MapClaims{
+		"jti":                uuid.NewString(),
+		"iss":                tenant.TokenService,
+		"sub":                nested["sub"],
+		"tapis/initial_ttl":  int64(ttl / time.Second),
+		"tapis/tenant_id":    tenant.ID,
+		"tapis/token_type":   "refresh",
+		"exp":                now.Add(ttl).Unix(),
+		"tapis/access_token": nested,
+	}
+	return ts.sign(ring, c, ttl)
+}
+
+func (ts *TokenService) sign(ring *keyring, c jwt.MapClaims, ttl time.Duration) (Token, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	tok.Header["kid"] = ring.signerKID
+	raw, err := tok.SignedString(ring.signer)
+	if err != nil {
+		return Token{}, fmt.Errorf("oauth2: sign token: %w", err)
+	}
+	exp := time.Unix(c["exp"].(int64), 0).UTC()
+	return Token{JTI: c["jti"].(string), Raw: raw, ExpiresAt: exp, ExpiresIn: int64(ttl / time.Second)}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. The new access token
+// copies every claim of the original (new jti and exp, original access TTL);
+// the new refresh token keeps the original refresh TTL.
+func (ts *TokenService) Refresh(ctx context.Context, raw string) (TokenPair, error) {
+	claims, err := ts.Validate(ctx, raw, "refresh")
+	if err != nil {
+		return TokenPair{}, err
+	}
+	nested, ok := claims.Raw["tapis/access_token"].(map[string]any)
+	if !ok {
+		return TokenPair{}, tenancy.Errorf(ErrInvalidToken, "Invalid refresh token: it carries no tapis/access_token claims.")
+	}
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	tenant, _ := reg.Tenant(claims.TenantID)
+	ring, err := ts.ring(ctx, claims.TenantID, false)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if ring.signer == nil {
+		return TokenPair{}, tenancy.Errorf(tenancy.ErrInvalid, "Tenant %s has no signing key on this site.", claims.TenantID)
+	}
+	accessTTL := ts.capTTL(time.Duration(numClaim(nested["ttl"]))*time.Second, ts.cfg.DefaultAccessTTL, ts.cfg.MaxAccessTTL)
+	refreshTTL := ts.capTTL(time.Duration(numClaim(claims.Raw["tapis/initial_ttl"]))*time.Second, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
+	now := ts.cfg.Now().UTC()
+	access := jwt.MapClaims(maps.Clone(nested))
+	delete(access, "ttl")
+	access["jti"] = uuid.NewString()
+	access["iss"] = tenant.TokenService
+	access["tapis/tenant_id"] = claims.TenantID
+	access["tapis/token_type"] = "access"
+	access["exp"] = now.Add(accessTTL).Unix()
+	pair := TokenPair{}
+	if pair.Access, err = ts.sign(ring, access, accessTTL); err != nil {
+		return TokenPair{}, err
+	}
+	next := maps.Clone(access)
+	delete(next, "exp")
+	next["ttl"] = int64(accessTTL / time.Second)
+	rt, err := ts.signRefresh(ring, tenant, next, refreshTTL, now)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	pair.Refresh = &rt
+	return pair, nil
+}
+
+func numClaim(v any) int64 {
+	switch n := v.(type) {
+	case float64:
+		return int64(n)
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	}
+	return 0
+}
+
+// Revoke validates a token (of any type) and records its jti as revoked until
+// it expires. Verified-token caches are emptied.
+func (ts *TokenService) Revoke(ctx context.Context, raw string) (string, error) {
+	claims, err := ts.Validate(ctx, raw, "")
+	if err != nil {
+		return "", err
+	}
+	if claims.JTI == "" {
+		return "", tenancy.Errorf(ErrInvalidToken, "Invalid Tapis token: it has no jti claim.")
+	}
+	if err := ts.store.RevokeToken(ctx, claims.TenantID, claims.JTI, claims.Expires.Add(ts.cfg.Leeway)); err != nil {
+		return "", err
+	}
+	ts.cache.clear()
+	return claims.JTI, nil
+}
+
+// ErrTokenRevoked is wrapped by validation errors of revoked tokens.
+var ErrTokenRevoked = errors.New("token revoked")

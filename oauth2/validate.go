@@ -1,0 +1,249 @@
+package oauth2
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// MaxTokenBytes bounds the size of a token accepted for validation.
+const MaxTokenBytes = 8 * 1024
+
+// Claims are the verified claims of a token.
+type Claims struct {
+	JTI           string
+	TenantID      string
+	TokenType     string
+	Username      string
+	AccountType   tenancy.AccountType
+	TargetSite    string
+	Delegation    bool
+	DelegationSub string
+	Expires       time.Time
+	// Raw holds every claim as decoded.
+	Raw map[string]any
+}
+
+func invalid(format string, args ...any) error {
+	return tenancy.Errorf(ErrInvalidToken, format, args...)
+}
+
+// Validate verifies a token's signature with its tenant's keys (by kid when
+// the header has one, else the current and still-valid previous keys), RS256
+// only, exp required, and the token type (unless wantType is empty), and
+// refuses revoked tokens. Access tokens are cached by hash for CacheMaxAge.
+func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Claims, error) {
+	if raw == "" {
+		return Claims{}, invalid("No Tapis token was given.")
+	}
+	if len(raw) > MaxTokenBytes {
+		return Claims{}, invalid("Invalid Tapis token: it is longer than %d bytes.", MaxTokenBytes)
+	}
+	now := ts.cfg.Now()
+	var key [32]byte
+	if wantType == "access" && ts.cache != nil {
+		key = sha256.Sum256([]byte(raw))
+		if c, ok := ts.cache.get(key, now); ok {
+			return c, nil
+		}
+	}
+	c, err := ts.verify(ctx, raw)
+	if err != nil {
+		return Claims{}, err
+	}
+	if wantType != "" && c.TokenType != wantType {
+		return Claims{}, invalid("Invalid Tapis token: token type %q was given where %q is required.", c.TokenType, wantType)
+	}
+	revoked, err := ts.store.IsTokenRevoked(ctx, c.TenantID, c.JTI)
+	if err != nil {
+		return Claims{}, err
+	}
+	if revoked {
+		return Claims{}, invalid("Invalid Tapis token: token %s has been revoked.", c.JTI)
+	}
+	if wantType == "access" && ts.cache != nil {
+		until := now.Add(ts.cfg.CacheMaxAge)
+		if c.Expires.Before(until) {
+			until = c.Expires
+		}
+		ts.cache.put(key, c, until)
+	}
+	return c, nil
+}
+
+func (ts *TokenService) verify(ctx context.Context, raw string) (Claims, error) {
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(ts.cfg.Leeway), jwt.WithTimeFunc(ts.cfg.Now))
+	unverified, _, err := parser.ParseUnverified(raw, jwt.MapClaims{})
+	if err != nil {
+		return Claims{}, invalid("Unable to process Tapis token; it is not a well-formed JWT.")
+	}
+	if alg, _ := unverified.Header["alg"].(string); alg != "RS256" {
+		return Claims{}, invalid("Invalid Tapis token: signing algorithm %q is not accepted; tokens must be RS256.", alg)
+	}
+	tenantID, _ := unverified.Claims.(jwt.MapClaims)["tapis/tenant_id"].(string)
+	if tenantID == "" {
+		return Claims{}, invalid("Unable to process Tapis token; could not parse the tenant_id.")
+	}
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return Claims{}, err
+	}
+	tenant, ok := reg.Tenant(tenantID)
+	if !ok {
+		return Claims{}, invalid("Unable to process Tapis token; unexpected tenant_id.")
+	}
+	if tenant.Status != tenancy.StatusActive {
+		return Claims{}, invalid("Invalid Tapis token: tenant %s is not active.", tenantID)
+	}
+	kid, hasKid := unverified.Header["kid"].(string)
+	ring, err := ts.ring(ctx, tenantID, false)
+	if err != nil {
+		return Claims{}, err
+	}
+	candidates := ring.verify
+	if hasKid {
+		candidates = pick(ring.verify, kid)
+		if len(candidates) == 0 {
+			// A key rotated by another process: reload once (throttled).
+			if ring, err = ts.ring(ctx, tenantID, true); err != nil {
+				return Claims{}, err
+			}
+			if candidates = pick(ring.verify, kid); len(candidates) == 0 {
+				return Claims{}, invalid("Invalid Tapis token: signing key %q is not a key of tenant %s.", kid, tenantID)
+			}
+		}
+	}
+	var lastErr error
+	for _, k := range candidates {
+		claims := jwt.MapClaims{}
+		_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+			if t.Method != jwt.SigningMethodRS256 {
+				return nil, errors.New("unexpected signing method")
+			}
+			return k.pub, nil
+		})
+		if err == nil {
+			return claimsFrom(claims), nil
+		}
+		lastErr = err
+		if !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+			break
+		}
+	}
+	switch {
+	case errors.Is(lastErr, jwt.ErrTokenExpired):
+		return Claims{}, invalid("Invalid Tapis token: the token has expired.")
+	case errors.Is(lastErr, jwt.ErrTokenRequiredClaimMissing):
+		return Claims{}, invalid("Invalid Tapis token: the exp claim is required.")
+	case errors.Is(lastErr, jwt.ErrTokenSignatureInvalid), lastErr == nil:
+		return Claims{}, invalid("Invalid Tapis token: the signature does not verify with the keys of tenant %s.", tenantID)
+	default:
+		return Claims{}, invalid("Invalid Tapis token: %s.", sanitize(lastErr))
+	}
+}
+
+// sanitize keeps jwt's own wording but never more than a short line.
+func sanitize(err error) string {
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg
+}
+
+func pick(keys []verifyKey, kid string) []verifyKey {
+	for _, k := range keys {
+		if k.kid == kid {
+			return []verifyKey{k}
+		}
+	}
+	return nil
+}
+
+func claimsFrom(m jwt.MapClaims) Claims {
+	c := Claims{Raw: m}
+	c.JTI, _ = m["jti"].(string)
+	c.TenantID, _ = m["tapis/tenant_id"].(string)
+	c.TokenType, _ = m["tapis/token_type"].(string)
+	c.Username, _ = m["tapis/username"].(string)
+	at, _ := m["tapis/account_type"].(string)
+	c.AccountType = tenancy.AccountType(at)
+	c.TargetSite, _ = m["tapis/target_site"].(string)
+	c.Delegation, _ = m["tapis/delegation"].(bool)
+	c.DelegationSub, _ = m["tapis/delegation_sub"].(string)
+	if exp, err := m.GetExpirationTime(); err == nil && exp != nil {
+		c.Expires = exp.Time
+	}
+	return c
+}
+
+// tokenCache maps SHA-256(token) to verified claims, bounded by size and by
+// each entry's deadline.
+type tokenCache struct {
+	mu      sync.RWMutex
+	max     int
+	entries map[[32]byte]cacheEntry
+}
+
+type cacheEntry struct {
+	claims Claims
+	until  time.Time
+}
+
+func newTokenCache(size int) *tokenCache {
+	if size < 0 {
+		return nil
+	}
+	return &tokenCache{max: size, entries: make(map[[32]byte]cacheEntry, 64)}
+}
+
+func (c *tokenCache) get(k [32]byte, now time.Time) (Claims, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[k]
+	c.mu.RUnlock()
+	if !ok || !now.Before(e.until) {
+		return Claims{}, false
+	}
+	return e.claims, true
+}
+
+func (c *tokenCache) put(k [32]byte, claims Claims, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		now := time.Now()
+		for key, e := range c.entries {
+			if !now.Before(e.until) {
+				delete(c.entries, key)
+			}
+		}
+		// Still full: drop about half, chosen by map order (random).
+		for key := range c.entries {
+			if len(c.entries) < c.max/2+1 {
+				break
+			}
+			delete(c.entries, key)
+		}
+	}
+	c.entries[k] = cacheEntry{claims: claims, until: until}
+}
+
+func (c *tokenCache) clear() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// ForgetCachedTokens empties the verified-token cache (after a revocation or a
+// tenant change made elsewhere).
+func (ts *TokenService) ForgetCachedTokens() { ts.cache.clear() }
