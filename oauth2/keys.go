@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tapis-go/tapis/seal"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -221,7 +222,16 @@ func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool)
 }
 
 func (ts *TokenService) openPrivateKey(k SigningKey) (*rsa.PrivateKey, error) {
-	plain, err := ts.cfg.Sealer.Open(k.SealedPrivateKey, keyAAD(k.TenantID, k.KID))
+	return OpenSigningKey(ts.cfg.Sealer, k)
+}
+
+// OpenSigningKey unseals the private half of a signing key (for export or
+// migration tooling; the TokenService opens keys itself).
+func OpenSigningKey(sealer *seal.Sealer, k SigningKey) (*rsa.PrivateKey, error) {
+	if k.SealedPrivateKey == nil {
+		return nil, errors.New("oauth2: verification-only key has no private half")
+	}
+	plain, err := sealer.Open(k.SealedPrivateKey, keyAAD(k.TenantID, k.KID))
 	if err != nil {
 		return nil, err
 	}

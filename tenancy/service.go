@@ -170,12 +170,16 @@ func (s *Service) GetSite(ctx context.Context, id string) (Site, error) {
 
 // CreateSite validates and stores a new site.
 func (s *Service) CreateSite(ctx context.Context, p Principal, site Site) (Site, error) {
+	if err := s.authorizeRegistryWrite(ctx, p); err != nil {
+		return Site{}, err
+	}
+	return s.createSite(ctx, p, site)
+}
+
+func (s *Service) createSite(ctx context.Context, p Principal, site Site) (Site, error) {
 	reg, err := s.Registry(ctx)
 	if err != nil {
 		return Site{}, err
-	}
-	if reg.primary != nil && !reg.MayCreateTenants(p) {
-		return Site{}, Errorf(ErrForbidden, "Not authorized to modify the registry of tenants.")
 	}
 	v := &ValidationError{Prefix: "Invalid POST data; Invalid site description"}
 	if !siteIDPattern.MatchString(site.ID) {
@@ -272,6 +276,10 @@ func (s *Service) CreateOwner(ctx context.Context, p Principal, o Owner) (Owner,
 	if err := s.authorizeRegistryWrite(ctx, p); err != nil {
 		return Owner{}, err
 	}
+	return s.createOwner(ctx, o)
+}
+
+func (s *Service) createOwner(ctx context.Context, o Owner) (Owner, error) {
 	v := &ValidationError{Prefix: "Invalid POST data"}
 	if strings.TrimSpace(o.Name) == "" {
 		v.Addf("name is required.")
@@ -339,6 +347,10 @@ func (s *Service) CreateLDAP(ctx context.Context, p Principal, l LDAPConnection)
 	if err := s.authorizeRegistryWrite(ctx, p); err != nil {
 		return LDAPConnection{}, err
 	}
+	return s.createLDAP(ctx, l)
+}
+
+func (s *Service) createLDAP(ctx context.Context, l LDAPConnection) (LDAPConnection, error) {
 	v := &ValidationError{Prefix: "Invalid POST data"}
 	if !siteIDPattern.MatchString(l.ID) {
 		v.Addf("ldap_id is required and must match ^[a-zA-Z0-9_.-]+$.")

@@ -40,27 +40,34 @@ func validStatus(st TenantStatus) bool {
 
 // CreateTenant validates a new tenant, provisions its signing keys and stores it.
 func (s *Service) CreateTenant(ctx context.Context, p Principal, t Tenant) (Tenant, error) {
-	reg, err := s.Registry(ctx)
-	if err != nil {
+	if err := s.authorizeRegistryWrite(ctx, p); err != nil {
 		return Tenant{}, err
-	}
-	// Bootstrapping: the very first tenant of an empty registry is created
-	// by the operator (examples/server), not over HTTP.
-	if !reg.MayCreateTenants(p) {
-		return Tenant{}, Errorf(ErrForbidden, "Not authorized to modify the registry of tenants.")
 	}
 	return s.createTenant(ctx, p, t)
 }
 
+// bootstrapper stamps records created by the composition root.
+var bootstrapper = Principal{TokenUsername: "tenants", TokenTenantID: "admin", AccountType: AccountService}
+
 // BootstrapTenant creates a tenant without an authorization check. It is for
 // the composition root (seeding an empty registry), never for request paths.
 func (s *Service) BootstrapTenant(ctx context.Context, t Tenant) (Tenant, error) {
-	return s.createTenant(ctx, Principal{TokenUsername: "tenants", TokenTenantID: t.ID}, t)
+	return s.createTenant(ctx, bootstrapper, t)
 }
 
 // BootstrapSite creates a site without an authorization check, for seeding.
 func (s *Service) BootstrapSite(ctx context.Context, site Site) (Site, error) {
-	return s.CreateSite(ctx, Principal{}, site)
+	return s.createSite(ctx, bootstrapper, site)
+}
+
+// BootstrapOwner creates an owner without an authorization check, for seeding.
+func (s *Service) BootstrapOwner(ctx context.Context, o Owner) (Owner, error) {
+	return s.createOwner(ctx, o)
+}
+
+// BootstrapLDAP creates an LDAP object without an authorization check, for seeding.
+func (s *Service) BootstrapLDAP(ctx context.Context, l LDAPConnection) (LDAPConnection, error) {
+	return s.createLDAP(ctx, l)
 }
 
 func (s *Service) createTenant(ctx context.Context, p Principal, t Tenant) (Tenant, error) {

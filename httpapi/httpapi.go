@@ -1,0 +1,175 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// Services are the domain services the HTTP layer exposes.
+type Services struct {
+	Tenancy *tenancy.Service
+	Tokens  *oauth2.TokenService
+}
+
+// Options configure the HTTP layer.
+type Options struct {
+	// SiteID is the site this server runs as (service tokens must target
+	// it); empty means the primary site.
+	SiteID string
+	// DefaultTenant is the tenant of requests whose Host matches no tenant.
+	DefaultTenant string
+	Logger        *slog.Logger
+}
+
+type handlers struct {
+	svc  Services
+	opt  Options
+	log  *slog.Logger
+	auth *authenticator
+}
+
+// Register adds every Tapis operation to api. Operations carry their own
+// middleware (request id, token validation), so the caller's other routes are
+// untouched. It returns an error naming any missing service.
+func Register(api huma.API, svc Services, opt Options) error {
+	var missing []error
+	if svc.Tenancy == nil {
+		missing = append(missing, errors.New("httpapi: Services.Tenancy is nil"))
+	}
+	if svc.Tokens == nil {
+		missing = append(missing, errors.New("httpapi: Services.Tokens is nil"))
+	}
+	if err := errors.Join(missing...); err != nil {
+		return err
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	h := &handlers{svc: svc, opt: opt, log: opt.Logger}
+	h.auth = &authenticator{tenancy: svc.Tenancy, tokens: svc.Tokens, siteID: opt.SiteID, defaultTenant: opt.DefaultTenant}
+	oapi := api.OpenAPI()
+	if oapi.Components.SecuritySchemes == nil {
+		oapi.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	oapi.Components.SecuritySchemes[securityScheme] = &huma.SecurityScheme{
+		Type: "apiKey", In: "header", Name: HeaderToken,
+		Description: "A Tapis access token (JWT) issued by POST /v3/tokens or /v3/oauth2/tokens.",
+	}
+	oapi.Components.SecuritySchemes["basicAuth"] = &huma.SecurityScheme{Type: "http", Scheme: "basic",
+		Description: "A service account's password (POST /v3/tokens only)."}
+	sapi := specAPI{api}
+	h.registerSites(sapi)
+	h.registerTenants(sapi)
+	h.registerOwners(sapi)
+	h.registerLDAPs(sapi)
+	h.registerTokens(sapi)
+	return nil
+}
+
+// Config returns the huma configuration for Tapis: no $schema field or Link
+// header, OpenAPI 3.1 at /openapi.json (3.0 at /openapi-3.0.json), docs at
+// /docs.
+func Config(title, version string) huma.Config {
+	cfg := huma.DefaultConfig(title, version)
+	cfg.CreateHooks = nil
+	cfg.Info.Description = "Tapis v3 core: sites and tenants, tokens, OAuth2 authenticator and Systems."
+	return cfg
+}
+
+// NewAPI returns a huma API on a chi router. The Tapis paths need a router
+// that prefers static segments (/v3/tenants/owners/{email} next to
+// /v3/tenants/{tenant_id}/history); net/http's ServeMux refuses that pair.
+func NewAPI(r chi.Router, title, version string) huma.API {
+	return humachi.New(r, Config(title, version))
+}
+
+// NewHandler builds a stand-alone handler serving every operation. It calls
+// InstallErrors.
+func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
+	InstallErrors()
+	mux := chi.NewRouter()
+	api := NewAPI(mux, "Tapis v3 core", Version)
+	if err := Register(api, svc, opt); err != nil {
+		return nil, nil, err
+	}
+	return mux, api, nil
+}
+
+// register adds one operation with its auth mode; errors from fn go through
+// the one translation table.
+func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authMode, fn func(context.Context, *I) (*O, error)) {
+	op = withAuth(op, mode)
+	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, h.auth.middleware(h)}, op.Middlewares...)
+	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, failure(ctx, h.log, err)
+		}
+		return out, nil
+	})
+}
+
+// specAPI documents operations with the exact operation ids of the Tapis
+// specs. The Tokens and Authenticator specs share four ids (hello, ready,
+// create_token, revoke_token); huma refuses duplicates, so those are added
+// without its uniqueness check: the document is the union of the specs.
+type specAPI struct{ huma.API }
+
+// DocumentOperation implements huma.OperationDocumenter.
+func (s specAPI) DocumentOperation(op *huma.Operation) {
+	if op.Hidden {
+		return
+	}
+	oapi := s.OpenAPI()
+	if !hasOperationID(oapi, op.OperationID) {
+		if d, ok := s.API.(huma.OperationDocumenter); ok {
+			d.DocumentOperation(op)
+			return
+		}
+		oapi.AddOperation(op)
+		return
+	}
+	if oapi.Paths == nil {
+		oapi.Paths = map[string]*huma.PathItem{}
+	}
+	item := oapi.Paths[op.Path]
+	if item == nil {
+		item = &huma.PathItem{}
+		oapi.Paths[op.Path] = item
+	}
+	switch op.Method {
+	case http.MethodGet:
+		item.Get = op
+	case http.MethodPost:
+		item.Post = op
+	case http.MethodPut:
+		item.Put = op
+	case http.MethodPatch:
+		item.Patch = op
+	case http.MethodDelete:
+		item.Delete = op
+	}
+	for _, hook := range oapi.OnAddOperation {
+		hook(oapi, op)
+	}
+}
+
+func hasOperationID(oapi *huma.OpenAPI, id string) bool {
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if op != nil && op.OperationID == id {
+				return true
+			}
+		}
+	}
+	return false
+}

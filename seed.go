@@ -1,0 +1,142 @@
+package tapis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// Seed is a declarative set of registry records and password accounts, in
+// the wire shapes of the Tenants API. It is the -config file of
+// examples/server and the fixture of tests. Applying it is idempotent:
+// records that exist are left as they are; account passwords are (re)set.
+type Seed struct {
+	Sites    []httpapi.NewSiteJSON   `json:"sites,omitempty"`
+	Owners   []httpapi.OwnerJSON     `json:"owners,omitempty"`
+	LDAPs    []httpapi.LDAPJSON      `json:"ldaps,omitempty"`
+	Tenants  []httpapi.NewTenantJSON `json:"tenants,omitempty"`
+	Accounts []SeedAccount           `json:"accounts,omitempty"`
+}
+
+// SeedAccount is a service account or a user of the built-in authenticator.
+type SeedAccount struct {
+	TenantID    string              `json:"tenant_id"`
+	Username    string              `json:"username"`
+	AccountType tenancy.AccountType `json:"account_type"`
+	Password    string              `json:"password"`
+}
+
+// ApplySeed creates what the seed describes and does not exist yet.
+func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
+	ten := s.tenancy
+	skip := func(err error) error {
+		if errors.Is(err, tenancy.ErrAlreadyExists) {
+			return nil
+		}
+		return err
+	}
+	for _, o := range seed.Owners {
+		_, err := ten.BootstrapOwner(ctx, tenancy.Owner{Name: o.Name, Email: o.Email, Institution: o.Institution})
+		if err = skip(err); err != nil {
+			return fmt.Errorf("seed owner %s: %w", o.Email, err)
+		}
+	}
+	for _, l := range seed.LDAPs {
+		_, err := ten.BootstrapLDAP(ctx, tenancy.LDAPConnection{ID: l.LDAPID, URL: l.URL, Port: l.Port, UseSSL: l.UseSSL,
+			UserDN: l.UserDN, BindDN: l.BindDN, BindCredential: l.BindCredential, AccountType: l.AccountType})
+		if err = skip(err); err != nil {
+			return fmt.Errorf("seed LDAP %s: %w", l.LDAPID, err)
+		}
+	}
+	reg, err := ten.Reload(ctx)
+	if err != nil {
+		return err
+	}
+	for _, site := range seed.Sites {
+		if _, exists := reg.Site(site.SiteID); exists {
+			continue
+		}
+		if _, err := ten.BootstrapSite(ctx, tenancy.Site{ID: site.SiteID, BaseURL: site.BaseURL, Primary: site.Primary,
+			Services: site.Services, TenantBaseURLTemplate: site.TenantBaseURLTemplate, SiteAdminTenantID: site.SiteAdminTenantID}); err != nil {
+			return fmt.Errorf("seed site %s: %w", site.SiteID, err)
+		}
+	}
+	for _, t := range seed.Tenants {
+		if _, exists := reg.Tenant(t.TenantID); exists {
+			continue
+		}
+		if _, err := ten.BootstrapTenant(ctx, tenancy.Tenant{ID: t.TenantID, BaseURL: t.BaseURL, SiteID: t.SiteID,
+			TokenService: t.TokenService, SecurityKernel: t.SecurityKernel, Authenticator: t.Authenticator, Owner: t.Owner,
+			AdminUser: t.AdminUser, TokenGenServices: t.TokenGenServices, ServiceLDAPConnectionID: t.ServiceLDAPConnectionID,
+			UserLDAPConnectionID: t.UserLDAPConnectionID, Status: tenancy.TenantStatus(t.Status), PublicKey: t.PublicKey,
+			Description: t.Description}); err != nil {
+			return fmt.Errorf("seed tenant %s: %w", t.TenantID, err)
+		}
+	}
+	for _, a := range seed.Accounts {
+		if err := s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password); err != nil {
+			return fmt.Errorf("seed account %s@%s: %w", a.Username, a.TenantID, err)
+		}
+	}
+	return nil
+}
+
+// TenantSpec returns the registry record of a tenant whose services all live
+// under baseURL, in the wire shape a Seed uses.
+func TenantSpec(id, siteID, baseURL, owner, adminUser string, tokenGenServices ...string) httpapi.NewTenantJSON {
+	base := strings.TrimRight(baseURL, "/")
+	return httpapi.NewTenantJSON{TenantID: id, BaseURL: base, SiteID: siteID, TokenService: base + "/v3/tokens",
+		SecurityKernel: base + "/v3/security", Authenticator: base + "/v3/oauth2", Owner: owner, AdminUser: adminUser,
+		TokenGenServices: tokenGenServices, Status: "active"}
+}
+
+// AdminServices are the service accounts -dev creates in the admin tenant.
+var AdminServices = []string{"tenants", "tokens", "authenticator", "systems", "files", "jobs", "apps"}
+
+// RandomPassword returns a 24-character random password.
+func RandomPassword() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DevSeed returns the development fixtures of the server start contract:
+// primary site "local" with tenant URLs from the template
+// http://${tenant_id}.<host>; tenants "admin" (site admin tenant) and "dev";
+// users testuser1..testuser5 and testadmin (tenant admin) in dev with
+// passwords equal to their names; the AdminServices in admin with the given
+// passwords (random ones are drawn for missing names). Never for real
+// deployments.
+func DevSeed(host string, servicePasswords map[string]string) Seed {
+	owner := "tapis-dev@example.org"
+	seed := Seed{
+		Owners: []httpapi.OwnerJSON{{Name: "Tapis development", Email: owner, Institution: "Tapis"}},
+		Sites: []httpapi.NewSiteJSON{{SiteID: "local", BaseURL: "http://" + host, Primary: true,
+			Services: []string{"tenants", "tokens", "authenticator", "systems"}, SiteAdminTenantID: "admin",
+			TenantBaseURLTemplate: "http://${tenant_id}." + host}},
+		Tenants: []httpapi.NewTenantJSON{
+			TenantSpec("admin", "local", "http://admin."+host, owner, "admin"),
+			TenantSpec("dev", "local", "http://dev."+host, owner, "testadmin", "authenticator"),
+		},
+	}
+	for _, svc := range AdminServices {
+		pw, ok := servicePasswords[svc]
+		if !ok {
+			pw = RandomPassword()
+			servicePasswords[svc] = pw
+		}
+		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService, Password: pw})
+	}
+	for _, u := range []string{"testuser1", "testuser2", "testuser3", "testuser4", "testuser5", "testadmin"} {
+		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser, Password: u})
+	}
+	return seed
+}

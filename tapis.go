@@ -1,0 +1,178 @@
+// Package tapis is the facade of the Tapis v3 core library: sites and
+// tenants, per-tenant signed tokens (and, as they land, the OAuth2
+// authenticator and the Systems service) behind one Config and one Server.
+//
+// A Go program embeds it with Server.Register (into its own huma API) or
+// Server.Handler (an http.Handler); examples/server runs it alone.
+package tapis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/seal"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// Stores are the persistence dependencies; every field is required. One
+// adapter value (memory.Store, bunstore.Store) usually fills them all.
+type Stores struct {
+	Tenancy tenancy.Store
+	OAuth2  oauth2.Store
+}
+
+// Config configures a Server. Dependencies are interface-typed fields; a zero
+// duration or empty string means the documented default.
+type Config struct {
+	Stores Stores
+	// KEK is the 32-byte key-encryption key sealing secrets at rest (tenant
+	// signing keys). Required. PreviousKEKs still open older values.
+	KEK          []byte
+	PreviousKEKs [][]byte
+	// SiteID is the site this server runs as; default: the primary site.
+	SiteID string
+	// DefaultTenant is the tenant of requests whose Host matches no tenant's
+	// base URL. Default "dev".
+	DefaultTenant string
+	// Roles names the services that may change the registry.
+	Roles tenancy.Roles
+	// Token lifetimes: defaults 300s / 600s (as Tapis), maxima 24h / 90 days.
+	AccessTTL, RefreshTTL       time.Duration
+	MaxAccessTTL, MaxRefreshTTL time.Duration
+	// Leeway is the clock leeway on token expiry; default 5s.
+	Leeway time.Duration
+	// PasswordCost is the bcrypt cost of account passwords; default 10.
+	PasswordCost int
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Server is a configured library instance.
+type Server struct {
+	cfg     Config
+	tenancy *tenancy.Service
+	tokens  *oauth2.TokenService
+	log     *slog.Logger
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+// New builds a Server. Its error names every missing dependency.
+func New(cfg Config) (*Server, error) {
+	var problems []error
+	if cfg.Stores.Tenancy == nil {
+		problems = append(problems, errors.New("tapis: Config.Stores.Tenancy is required"))
+	}
+	if cfg.Stores.OAuth2 == nil {
+		problems = append(problems, errors.New("tapis: Config.Stores.OAuth2 is required"))
+	}
+	if len(cfg.KEK) == 0 {
+		problems = append(problems, errors.New("tapis: Config.KEK (32-byte key-encryption key) is required"))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(cfg.KEK, cfg.PreviousKEKs...)
+	if err != nil {
+		return nil, fmt.Errorf("tapis: Config.KEK: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DefaultTenant == "" {
+		cfg.DefaultTenant = "dev"
+	}
+	ten, err := tenancy.NewService(tenancy.Config{Store: cfg.Stores.Tenancy, Roles: cfg.Roles, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	tok, err := oauth2.NewTokenService(oauth2.TokenConfig{Store: cfg.Stores.OAuth2, Tenancy: ten, Sealer: sealer,
+		SiteID: cfg.SiteID, DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL,
+		MaxAccessTTL: cfg.MaxAccessTTL, MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway,
+		PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.housekeeping()
+	return s, nil
+}
+
+// housekeeping forgets revocations of expired tokens every ten minutes.
+func (s *Server) housekeeping() {
+	defer close(s.done)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if n, err := s.cfg.Stores.OAuth2.PurgeRevocations(ctx, s.cfg.Now().Add(-s.cfg.Leeway)); err != nil {
+				s.log.Error("purging expired revocations failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("purged expired revocations", "count", n)
+			}
+			cancel()
+		}
+	}
+}
+
+// Tenancy returns the sites-and-tenants service, for use without HTTP.
+func (s *Server) Tenancy() *tenancy.Service { return s.tenancy }
+
+// Tokens returns the token service, for use without HTTP.
+func (s *Server) Tokens() *oauth2.TokenService { return s.tokens }
+
+func (s *Server) services() httpapi.Services {
+	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens}
+}
+
+func (s *Server) options() httpapi.Options {
+	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, Logger: s.log}
+}
+
+// Register adds every Tapis operation to the caller's huma API. Call
+// httpapi.InstallErrors first if huma's own errors should use the Tapis
+// envelope too (it changes huma's globals, so the library leaves it to you).
+func (s *Server) Register(api huma.API) error {
+	return httpapi.Register(api, s.services(), s.options())
+}
+
+// Handler returns a stand-alone handler with the OpenAPI document at
+// /openapi.json and docs at /docs.
+func (s *Server) Handler() http.Handler {
+	h, _, err := s.HandlerAPI()
+	if err != nil {
+		panic(err) // New checked every dependency Register needs
+	}
+	return h
+}
+
+// HandlerAPI is Handler that also returns the huma API (for its OpenAPI).
+func (s *Server) HandlerAPI() (http.Handler, huma.API, error) {
+	return httpapi.NewHandler(s.services(), s.options())
+}
+
+// Close stops background work. It does not close the stores, which belong
+// to the caller.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
