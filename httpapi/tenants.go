@@ -243,7 +243,7 @@ func (h *handlers) registerTenants(api huma.API) {
 			return ok(out, "Tenant history retrieved successfully."), nil
 		})
 	register(api, h, huma.Operation{OperationID: "get_tenant_jwks", Method: http.MethodGet, Path: "/v3/tenants/{tenant_id}/jwks",
-		Summary: "Get a tenant's token verification keys (JWKS)",
+		Summary:     "Get a tenant's token verification keys (JWKS)",
 		Description: "A JSON Web Key Set (RFC 7517) of the keys that currently verify the tenant's tokens. Not part of the Tapis spec; plain JWKS, not the envelope.",
 		Tags:        tags}, authOptional,
 		func(ctx context.Context, in *TenantIDParam) (*struct{ Body oauth2.JWKS }, error) {

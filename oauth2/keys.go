@@ -291,4 +291,3 @@ func (j JWKS) MarshalJSON() ([]byte, error) {
 		Keys []JWK `json:"keys"`
 	}{keys})
 }
-
