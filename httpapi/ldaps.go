@@ -18,7 +18,7 @@ type LDAPJSON struct {
 	UserDN         string `json:"user_dn,omitempty" doc:"base DN for users"`
 	BindDN         string `json:"bind_dn,omitempty" doc:"DN used for binding to the LDAP."`
 	BindCredential string `json:"bind_credential,omitempty" doc:"Names the Tapis secret holding the bind password (not the password)."`
-	AccountType    string `json:"account_type,omitempty" enum:"service,user" doc:"Whether this LDAP is used for service accounts or user accounts."`
+	AccountType    string `json:"account_type,omitempty" doc:"service or user: whether this LDAP is used for service accounts or user accounts."`
 	CreateTime     string `json:"create_time,omitempty" readOnly:"true"`
 	LastUpdateTime string `json:"last_update_time,omitempty" readOnly:"true"`
 }

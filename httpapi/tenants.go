@@ -48,7 +48,7 @@ type NewTenantJSON struct {
 	TokenGenServices        []string `json:"token_gen_services,omitempty" doc:"Services that may mint user tokens for this tenant."`
 	ServiceLDAPConnectionID string   `json:"service_ldap_connection_id,omitempty"`
 	UserLDAPConnectionID    string   `json:"user_ldap_connection_id,omitempty"`
-	Status                  string   `json:"status,omitempty" enum:"draft,active,inactive,DRAFT,ACTIVE,INACTIVE" doc:"Defaults to active."`
+	Status                  string   `json:"status,omitempty" doc:"draft, active or inactive; defaults to active."`
 	PublicKey               string   `json:"public_key,omitempty" doc:"Only for tenants whose tokens are signed elsewhere: their verification key. Omit it and the server generates the tenant's signing keys."`
 	Description             string   `json:"description,omitempty"`
 }
@@ -65,7 +65,7 @@ type UpdateTenantJSON struct {
 	ServiceLDAPConnectionID *string   `json:"service_ldap_connection_id,omitempty"`
 	UserLDAPConnectionID    *string   `json:"user_ldap_connection_id,omitempty"`
 	PublicKey               *string   `json:"public_key,omitempty" doc:"Refused: keys are rotated with PUT /v3/tokens/keys."`
-	Status                  *string   `json:"status,omitempty" enum:"draft,active,inactive,DRAFT,ACTIVE,INACTIVE"`
+	Status                  *string   `json:"status,omitempty" doc:"draft, active or inactive."`
 	Description             *string   `json:"description,omitempty"`
 	TenantID                *string   `json:"tenant_id,omitempty" doc:"Immutable; refused."`
 	BaseURL                 *string   `json:"base_url,omitempty" doc:"Immutable; refused."`

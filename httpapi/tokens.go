@@ -14,7 +14,7 @@ import (
 
 // NewTokenRequestJSON is the body of POST /v3/tokens.
 type NewTokenRequestJSON struct {
-	AccountType           string         `json:"account_type,omitempty" enum:"user,service" doc:"The type of account (user or service) represented by the token."`
+	AccountType           string         `json:"account_type,omitempty" doc:"user or service: the type of account (user or service) represented by the token."`
 	TokenTenantID         string         `json:"token_tenant_id,omitempty" doc:"The tenant associated with the token to be generated."`
 	TokenUsername         string         `json:"token_username,omitempty" doc:"The username associated with the token to be generated."`
 	TargetSiteID          string         `json:"target_site_id,omitempty" doc:"The site where a service token will be used (required for service tokens)."`
