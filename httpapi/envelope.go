@@ -64,13 +64,6 @@ func (e *Error) GetStatus() int { return e.status }
 // ContentType keeps errors as plain JSON (huma would say problem+json).
 func (e *Error) ContentType(string) string { return "application/json" }
 
-// write sends e on a raw ResponseWriter (for middleware that runs before huma
-// has an operation response).
-func (e *Error) write(w http.ResponseWriter) { // used by non-huma routes
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(e)
-}
 
 func jsonEncode(w interface{ Write([]byte) (int, error) }, v any) error {
 	return json.NewEncoder(w).Encode(v)

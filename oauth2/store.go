@@ -44,6 +44,8 @@ type KeyStore interface {
 	// RotateSigningKey stores key as the tenant's current key and, in the
 	// same atomic step, retires the previous current key (if any): its
 	// RetiredAt becomes key.Created and its VerifyUntil retireUntil.
+	// key.Created must not be zero; a KID the tenant already has is
+	// ErrAlreadyExists.
 	RotateSigningKey(ctx context.Context, key SigningKey, retireUntil time.Time) error
 	// ListSigningKeys returns the tenant's keys, newest first.
 	ListSigningKeys(ctx context.Context, tenantID string) ([]SigningKey, error)
@@ -53,10 +55,12 @@ type KeyStore interface {
 
 // RevocationStore remembers revoked token ids until the tokens expire.
 type RevocationStore interface {
-	// RevokeToken records jti as revoked until expires. Revoking twice is fine.
+	// RevokeToken records jti as revoked until expires. Revoking twice is
+	// fine; the later expiry is kept.
 	RevokeToken(ctx context.Context, tenantID, jti string, expires time.Time) error
 	IsTokenRevoked(ctx context.Context, tenantID, jti string) (bool, error)
-	// PurgeRevocations forgets revocations of tokens that expired before t.
+	// PurgeRevocations forgets revocations (of every tenant: it is
+	// housekeeping) of tokens that expired before t.
 	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
 }
 

@@ -78,75 +78,85 @@ func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Cla
 }
 
 func (ts *TokenService) verify(ctx context.Context, raw string) (Claims, error) {
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(ts.cfg.Leeway), jwt.WithTimeFunc(ts.cfg.Now))
-	unverified, _, err := parser.ParseUnverified(raw, jwt.MapClaims{})
-	if err != nil {
-		return Claims{}, invalid("Unable to process Tapis token; it is not a well-formed JWT.")
-	}
-	if alg, _ := unverified.Header["alg"].(string); alg != "RS256" {
-		return Claims{}, invalid("Invalid Tapis token: signing algorithm %q is not accepted; tokens must be RS256.", alg)
-	}
-	tenantID, _ := unverified.Claims.(jwt.MapClaims)["tapis/tenant_id"].(string)
-	if tenantID == "" {
-		return Claims{}, invalid("Unable to process Tapis token; could not parse the tenant_id.")
-	}
-	reg, err := ts.tenancy.Registry(ctx)
-	if err != nil {
-		return Claims{}, err
-	}
-	tenant, ok := reg.Tenant(tenantID)
-	if !ok {
-		return Claims{}, invalid("Unable to process Tapis token; unexpected tenant_id.")
-	}
-	if tenant.Status != tenancy.StatusActive {
-		return Claims{}, invalid("Invalid Tapis token: tenant %s is not active.", tenantID)
-	}
-	kid, hasKid := unverified.Header["kid"].(string)
-	ring, err := ts.ring(ctx, tenantID, false)
-	if err != nil {
-		return Claims{}, err
-	}
-	candidates := ring.verify
-	if hasKid {
-		candidates = pick(ring.verify, kid)
-		if len(candidates) == 0 {
-			// A key rotated by another process: reload once (throttled).
-			if ring, err = ts.ring(ctx, tenantID, true); err != nil {
-				return Claims{}, err
-			}
-			if candidates = pick(ring.verify, kid); len(candidates) == 0 {
-				return Claims{}, invalid("Invalid Tapis token: signing key %q is not a key of tenant %s.", kid, tenantID)
-			}
-		}
-	}
-	var lastErr error
-	for _, k := range candidates {
-		claims := jwt.MapClaims{}
-		_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-			if t.Method != jwt.SigningMethodRS256 {
-				return nil, errors.New("unexpected signing method")
-			}
-			return k.pub, nil
-		})
-		if err == nil {
-			return claimsFrom(claims), nil
-		}
-		lastErr = err
-		if !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
-			break
-		}
+	// One parse: the keyfunc reads the unverified tenant and kid, picks that
+	// tenant's key(s), and only then is the signature checked.
+	parser := jwt.NewParser(jwt.WithExpirationRequired(), jwt.WithLeeway(ts.cfg.Leeway), jwt.WithTimeFunc(ts.cfg.Now))
+	var keyErr error
+	var tenantID string
+	claims := jwt.MapClaims{}
+	_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		var key any
+		key, keyErr = ts.keyFor(ctx, t, &tenantID)
+		return key, keyErr
+	})
+	if keyErr != nil {
+		return Claims{}, keyErr
 	}
 	switch {
-	case errors.Is(lastErr, jwt.ErrTokenExpired):
+	case err == nil:
+		return claimsFrom(claims), nil
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return Claims{}, invalid("Unable to process Tapis token; it is not a well-formed JWT.")
+	case errors.Is(err, jwt.ErrTokenExpired):
 		return Claims{}, invalid("Invalid Tapis token: the token has expired.")
-	case errors.Is(lastErr, jwt.ErrTokenRequiredClaimMissing):
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return Claims{}, invalid("Invalid Tapis token: the exp claim is required.")
-	case errors.Is(lastErr, jwt.ErrTokenSignatureInvalid), lastErr == nil:
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return Claims{}, invalid("Invalid Tapis token: the signature does not verify with the keys of tenant %s.", tenantID)
 	default:
-		return Claims{}, invalid("Invalid Tapis token: %s.", sanitize(lastErr))
+		return Claims{}, invalid("Invalid Tapis token: %s.", sanitize(err))
 	}
+}
+
+// keyFor checks the algorithm and the tenant of an unverified token and
+// returns the key (by kid) or key set (no kid) to verify it with.
+func (ts *TokenService) keyFor(ctx context.Context, t *jwt.Token, tenantID *string) (any, error) {
+	if alg, _ := t.Header["alg"].(string); alg != "RS256" || t.Method != jwt.SigningMethodRS256 {
+		return nil, invalid("Invalid Tapis token: signing algorithm %q is not accepted; tokens must be RS256.", alg)
+	}
+	mc, _ := t.Claims.(jwt.MapClaims)
+	id, _ := mc["tapis/tenant_id"].(string)
+	if id == "" {
+		return nil, invalid("Unable to process Tapis token; could not parse the tenant_id.")
+	}
+	*tenantID = id
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tenant, ok := reg.Tenant(id)
+	if !ok {
+		return nil, invalid("Unable to process Tapis token; unexpected tenant_id.")
+	}
+	if tenant.Status != tenancy.StatusActive {
+		return nil, invalid("Invalid Tapis token: tenant %s is not active.", id)
+	}
+	ring, err := ts.ring(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	kid, hasKid := t.Header["kid"].(string)
+	if !hasKid {
+		set := jwt.VerificationKeySet{}
+		for _, k := range ring.verify {
+			set.Keys = append(set.Keys, k.pub)
+		}
+		if len(set.Keys) == 0 {
+			return nil, invalid("Invalid Tapis token: tenant %s has no verification key.", id)
+		}
+		return set, nil
+	}
+	k, found := pick(ring.verify, kid)
+	if !found {
+		// A key rotated by another process: reload once (throttled).
+		if ring, err = ts.ring(ctx, id, true); err != nil {
+			return nil, err
+		}
+		if k, found = pick(ring.verify, kid); !found {
+			return nil, invalid("Invalid Tapis token: signing key %q is not a key of tenant %s.", kid, id)
+		}
+	}
+	return k.pub, nil
 }
 
 // sanitize keeps jwt's own wording but never more than a short line.
@@ -158,13 +168,13 @@ func sanitize(err error) string {
 	return msg
 }
 
-func pick(keys []verifyKey, kid string) []verifyKey {
+func pick(keys []verifyKey, kid string) (verifyKey, bool) {
 	for _, k := range keys {
 		if k.kid == kid {
-			return []verifyKey{k}
+			return k, true
 		}
 	}
-	return nil
+	return verifyKey{}, false
 }
 
 func claimsFrom(m jwt.MapClaims) Claims {

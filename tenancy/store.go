@@ -35,6 +35,9 @@ type TenantStore interface {
 	// UpdateTenant runs update on the current record inside one atomic step
 	// and stores the result together with the history record it returns
 	// (when its Updates are not empty). An error from update aborts the step.
+	// update runs inside the store's transaction: it must not call the store.
+	// The id cannot change; references are re-checked (ErrNotFound) and a
+	// base URL collision is ErrAlreadyExists.
 	UpdateTenant(ctx context.Context, id string, update func(*Tenant) (TenantHistory, error)) (Tenant, error)
 	// TenantHistory lists the history records of a tenant, oldest first.
 	TenantHistory(ctx context.Context, id string) ([]TenantHistory, error)

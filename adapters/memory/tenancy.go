@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -15,6 +16,20 @@ func sortedValues[K comparable, V any](m map[K]V, key func(V) string) []V {
 		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b V) int { return strings.Compare(key(a), key(b)) })
+	return out
+}
+
+// jsonShaped round-trips history values through JSON, so they read back as
+// they do from a SQL store ([]any, float64, ...).
+func jsonShaped(in map[string]tenancy.Change) map[string]tenancy.Change {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return maps.Clone(in)
+	}
+	out := map[string]tenancy.Change{}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return maps.Clone(in)
+	}
 	return out
 }
 
@@ -161,7 +176,7 @@ func (s *Store) UpdateTenant(_ context.Context, id string, update func(*tenancy.
 	s.tenants[id] = copyTenant(next)
 	if len(h.Updates) > 0 {
 		h.TenantID = id
-		h.Updates = maps.Clone(h.Updates)
+		h.Updates = jsonShaped(h.Updates)
 		s.history[id] = append(s.history[id], h)
 	}
 	return copyTenant(next), nil
