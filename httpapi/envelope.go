@@ -64,7 +64,6 @@ func (e *Error) GetStatus() int { return e.status }
 // ContentType keeps errors as plain JSON (huma would say problem+json).
 func (e *Error) ContentType(string) string { return "application/json" }
 
-
 func jsonEncode(w interface{ Write([]byte) (int, error) }, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
