@@ -76,3 +76,12 @@ func (a *Accounts) Verify(ctx context.Context, tenantID, username, password stri
 	}
 	return acct, nil
 }
+
+// List returns the accounts of a tenant, without their password hashes.
+func (a *Accounts) List(ctx context.Context, tenantID string) ([]Account, error) {
+	list, err := a.store.ListAccounts(ctx, tenantID)
+	for i := range list {
+		list[i].PasswordHash = nil
+	}
+	return list, err
+}

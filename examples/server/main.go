@@ -1,0 +1,194 @@
+// Command server runs the Tapis core services (sites, tenants, tokens) as
+// one stand-alone HTTP server, storing everything in SQLite (default) or
+// PostgreSQL.
+//
+//	go run ./examples/server              # 127.0.0.1:8080, SQLite in ./tapis-data
+//	go run ./examples/server -dev         # plus development fixtures, printed at start
+//	go run ./examples/server -config seed.yaml
+//	go run ./examples/server -db 'postgres://tapis:secret@localhost:5432/tapis?sslmode=disable'
+//	go run ./examples/server -h           # every flag
+//
+// Every flag has an environment equivalent, TAPIS_ + the flag name in upper
+// case with '-' as '_' (TAPIS_ADDR, TAPIS_DATA, TAPIS_DB, TAPIS_DEV,
+// TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
+// TAPIS_LOG_LEVEL); a flag on the command line wins over its variable.
+//
+// The key-encryption key (KEK) sealing the tenants' signing keys is read
+// from -kek-file (default <data>/kek, created 0600 with a random key when
+// absent) or, base64-encoded, from TAPIS_KEK. Back it up with the database.
+//
+// On an empty registry, started without -dev and -config, the server
+// bootstraps the primary site "local", its admin tenant "admin" and the
+// service account tenants@admin, and prints that account's random password
+// once, with a curl command minting a first service token:
+//
+//	curl -s -u tenants:PASSWORD -H 'Content-Type: application/json' \
+//	  -d '{"account_type":"service","token_tenant_id":"admin","token_username":"tenants","target_site_id":"local"}' \
+//	  http://127.0.0.1:8080/v3/tokens
+//
+// -dev seeds the development fixtures instead (tenants admin and dev, users
+// testuser1..testuser5 and testadmin with their name as password, and admin
+// service accounts with passwords drawn anew at every start, all printed).
+// Never use -dev for a real deployment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/httpapi"
+)
+
+func main() {
+	os.Exit(realMain())
+}
+
+func realMain() int {
+	err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "tapis server:", err)
+		return 1
+	}
+	return 0
+}
+
+// run starts the server and blocks until SIGINT or SIGTERM, then shuts down.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	o, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	slog.SetDefault(log)
+
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	// Read everything that can be wrong before touching the database.
+	var fileSeed *tapis.Seed
+	if o.configFile != "" {
+		seed, err := loadSeed(o.configFile)
+		if err != nil {
+			return fmt.Errorf("-config: %w", err)
+		}
+		fileSeed = &seed
+	}
+	if o.dbDefaulted || o.kekFileDefaulted {
+		if err := os.MkdirAll(o.data, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+	}
+	kek, err := loadKEK(o, getenv, log)
+	if err != nil {
+		return err
+	}
+
+	store, err := bunstore.Open(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	log.Info("database ready", "db", redactDSN(o.db))
+
+	httpapi.InstallErrors()
+	srv, err := tapis.New(tapis.Config{
+		Stores:        tapis.Stores{Tenancy: store, OAuth2: store},
+		KEK:           kek,
+		SiteID:        o.site,
+		DefaultTenant: o.defaultTenant,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, srv.Close()) }()
+	handler := srv.Handler()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	tcp, _ := ln.Addr().(*net.TCPAddr)
+	if tcp == nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen %s: not a TCP address", o.addr)
+	}
+	shown := displayAddr(tcp)
+	if err := seedRegistry(ctx, srv, o, fileSeed, fmt.Sprintf("localhost:%d", tcp.Port), shown, stdout, log); err != nil {
+		_ = ln.Close()
+		return err
+	}
+
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "Tapis listening on http://%s\n", shown)
+	log.Info("listening", "addr", ln.Addr().String(), "site", o.site, "default_tenant", o.defaultTenant)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stopSignals() // a second signal ends the process at once
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		log.Warn("graceful shutdown incomplete; closing open connections", "err", err)
+	}
+	_ = hs.Close()
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// displayAddr is the listen address as a client would use it: an
+// unspecified host (0.0.0.0, ::) becomes localhost.
+func displayAddr(a *net.TCPAddr) string {
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", a.Port)
+	}
+	return a.String()
+}
+
+// redactDSN hides the password of a PostgreSQL DSN for logging.
+func redactDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") || strings.HasPrefix(dsn, "file:") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
