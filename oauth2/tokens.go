@@ -197,21 +197,32 @@ func (ts *TokenService) Mint(ctx context.Context, req MintRequest) (TokenPair, e
 	now := ts.cfg.Now().UTC()
 	access := ts.accessClaims(tenant, req)
 	access["exp"] = now.Add(accessTTL).Unix()
-	pair := TokenPair{}
+	refreshTTL := time.Duration(0)
+	if req.GenerateRefresh {
+		refreshTTL = ts.capTTL(req.RefreshTTL, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
+	}
+	return ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
+}
+
+// signPair signs the access claims and, when refreshTTL > 0, a refresh token
+// nesting them (minus exp, plus ttl) as Tapis does.
+func (ts *TokenService) signPair(ring *keyring, tenant tenancy.Tenant, access jwt.MapClaims, accessTTL, refreshTTL time.Duration, now time.Time) (TokenPair, error) {
+	var pair TokenPair
+	var err error
 	if pair.Access, err = ts.sign(ring, access, accessTTL); err != nil {
 		return TokenPair{}, err
 	}
-	if req.GenerateRefresh {
-		refreshTTL := ts.capTTL(req.RefreshTTL, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
-		nested := maps.Clone(access)
-		delete(nested, "exp")
-		nested["ttl"] = int64(accessTTL / time.Second)
-		rt, err := ts.signRefresh(ring, tenant, nested, refreshTTL, now)
-		if err != nil {
-			return TokenPair{}, err
-		}
-		pair.Refresh = &rt
+	if refreshTTL <= 0 {
+		return pair, nil
 	}
+	nested := maps.Clone(access)
+	delete(nested, "exp")
+	nested["ttl"] = int64(accessTTL / time.Second)
+	rt, err := ts.signRefresh(ring, tenant, nested, refreshTTL, now)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	pair.Refresh = &rt
 	return pair, nil
 }
 
@@ -300,19 +311,7 @@ func (ts *TokenService) Refresh(ctx context.Context, raw string) (TokenPair, err
 	access["tapis/tenant_id"] = claims.TenantID
 	access["tapis/token_type"] = "access"
 	access["exp"] = now.Add(accessTTL).Unix()
-	pair := TokenPair{}
-	if pair.Access, err = ts.sign(ring, access, accessTTL); err != nil {
-		return TokenPair{}, err
-	}
-	next := maps.Clone(access)
-	delete(next, "exp")
-	next["ttl"] = int64(accessTTL / time.Second)
-	rt, err := ts.signRefresh(ring, tenant, next, refreshTTL, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	pair.Refresh = &rt
-	return pair, nil
+	return ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
 }
 
 func numClaim(v any) int64 {

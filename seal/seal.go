@@ -100,12 +100,16 @@ func (s *Sealer) Seal(plaintext, aad []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	out := []byte{version, byte(len(s.currentID))}
-	out = append(out, s.currentID...)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
-	out = append(out, wrapped...)
-	out = append(out, nonce...)
+	out := append(header(s.currentID, wrapped), nonce...)
 	return data.Seal(out, nonce, plaintext, aad), nil
+}
+
+// header is version | len(kekID) | kekID | len(wrapped) | wrapped.
+func header(kekID string, wrapped []byte) []byte {
+	out := []byte{version, byte(len(kekID))}
+	out = append(out, kekID...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
+	return append(out, wrapped...)
 }
 
 func (s *Sealer) wrap(kekID string, dek []byte) ([]byte, error) {
@@ -203,9 +207,5 @@ func (s *Sealer) Rewrap(sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []byte{version, byte(len(s.currentID))}
-	out = append(out, s.currentID...)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
-	out = append(out, wrapped...)
-	return append(out, p.rest...), nil
+	return append(header(s.currentID, wrapped), p.rest...), nil
 }
