@@ -22,6 +22,7 @@ type Store struct {
 	keys        map[string][]oauth2.SigningKey // by tenant, newest first
 	revocations map[tenantKey]revocation
 	accounts    map[tenantKey]oauth2.Account
+	authm       *authMaps
 }
 
 type tenantKey struct{ tenant, id string }

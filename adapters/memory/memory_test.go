@@ -17,3 +17,7 @@ func TestTenancyStore(t *testing.T) {
 func TestOAuth2Store(t *testing.T) {
 	oauth2test.RunStoreTests(t, func(*testing.T) oauth2.Store { return memory.New() })
 }
+
+func TestAuthStore(t *testing.T) {
+	oauth2test.RunAuthStoreTests(t, func(*testing.T) oauth2.AuthStore { return memory.New() })
+}

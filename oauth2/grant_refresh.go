@@ -1,0 +1,60 @@
+package oauth2
+
+import (
+	"context"
+	"errors"
+)
+
+// refreshTokenGrant rotates a refresh token: each one is used once; a
+// replayed one revokes its whole family (refresh and access tokens). The
+// token is bound to its client; the new tokens get tapis/refresh_count + 1.
+func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
+	if req.RefreshToken == "" {
+		return TokenPair{}, grantErr("invalid_request", "Required refresh_token parameter missing.")
+	}
+	claims, err := p.tokens.Validate(ctx, req.RefreshToken, "")
+	if err != nil {
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token.")
+	}
+	if claims.TokenType != "refresh" {
+		return TokenPair{}, grantErr("invalid_grant", "Invalid token type. The refresh_token grant type required a token of type refresh. Instead a token of type %s was passed.", claims.TokenType)
+	}
+	if claims.TenantID != req.TenantID {
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: it belongs to another tenant.")
+	}
+	nested, _ := claims.Raw["tapis/access_token"].(map[string]any)
+	tokenClient, _ := nested["tapis/client_id"].(string)
+	if req.ClientID != tokenClient {
+		return TokenPair{}, grantErr("invalid_grant", "client_id from header (%s) does not match the client_id in the token claim (%s).", req.ClientID, tokenClient)
+	}
+	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	rec, err := p.store.UseRefreshToken(ctx, req.TenantID, claims.JTI, p.stamp())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: it was not issued by this authenticator.")
+	case errors.Is(err, ErrRefreshReused):
+		p.log.WarnContext(ctx, "refresh token reused; revoking its family", "tenant", req.TenantID, "client", req.ClientID, "family", rec.FamilyID)
+		if err := p.revokeFamily(ctx, req.TenantID, rec.FamilyID); err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: it was already used, so every token of its family has been revoked.")
+	case err != nil:
+		return TokenPair{}, err
+	}
+	revoked, err := p.store.IsRefreshFamilyRevoked(ctx, req.TenantID, rec.FamilyID)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if revoked {
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: its token family has been revoked.")
+	}
+	username, _ := nested["tapis/username"].(string)
+	redirect, _ := nested["tapis/redirect_uri"].(string)
+	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client,
+		grant: GrantRefreshToken, redirectURI: redirect, refreshCount: int(numClaim(nested["tapis/refresh_count"])) + 1,
+		family: rec.FamilyID, refresh: true})
+	return pair, err
+}
