@@ -28,6 +28,10 @@ import (
 type Stores struct {
 	Tenancy tenancy.Store
 	OAuth2  oauth2.Store
+	// Auth persists the authenticator's clients, codes and refresh
+	// families; when nil, OAuth2 is used if it implements oauth2.AuthStore
+	// (memory.Store and bunstore.Store do).
+	Auth oauth2.AuthStore
 }
 
 // Config configures a Server. Dependencies are interface-typed fields; a zero
@@ -52,6 +56,15 @@ type Config struct {
 	Leeway time.Duration
 	// PasswordCost is the bcrypt cost of account passwords; default 10.
 	PasswordCost int
+	// Authenticator checks user passwords for the password grant and the
+	// login page. Default: the built-in users (accounts of type user). Use
+	// oauth2.FirstConfigured to put LDAP (adapters/ldapauth) or your own in
+	// front of them, or oauth2.TenantAuthenticators to route by tenant.
+	Authenticator oauth2.Authenticator
+	// MaxLoginFailures failed passwords per user within LoginFailureWindow
+	// before 429 (per address: five times as many); defaults 10 and 5 min.
+	MaxLoginFailures   int
+	LoginFailureWindow time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -61,6 +74,8 @@ type Server struct {
 	cfg     Config
 	tenancy *tenancy.Service
 	tokens  *oauth2.TokenService
+	oauth   *oauth2.Provider
+	sealer  *seal.Sealer
 	log     *slog.Logger
 
 	stop     chan struct{}
@@ -76,6 +91,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Stores.OAuth2 == nil {
 		problems = append(problems, errors.New("tapis: Config.Stores.OAuth2 is required"))
+	}
+	if cfg.Stores.Auth == nil {
+		cfg.Stores.Auth, _ = cfg.Stores.OAuth2.(oauth2.AuthStore)
+	}
+	if cfg.Stores.Auth == nil {
+		problems = append(problems, errors.New("tapis: Config.Stores.Auth is required (Stores.OAuth2 does not implement oauth2.AuthStore)"))
 	}
 	if len(cfg.KEK) == 0 {
 		problems = append(problems, errors.New("tapis: Config.KEK (32-byte key-encryption key) is required"))
@@ -107,7 +128,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	authn := cfg.Authenticator
+	if authn == nil {
+		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
+	}
+	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
+		Sealer: sealer, MaxFailures: cfg.MaxLoginFailures, FailureWindow: cfg.LoginFailureWindow, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, sealer: sealer, log: cfg.Logger,
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
 }
@@ -128,6 +159,11 @@ func (s *Server) housekeeping() {
 			} else if n > 0 {
 				s.log.Debug("purged expired revocations", "count", n)
 			}
+			if n, err := s.cfg.Stores.Auth.PurgeAuthCodes(ctx, s.cfg.Now().Add(-time.Hour)); err != nil {
+				s.log.Error("purging expired authorization codes failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("purged expired authorization codes", "count", n)
+			}
 			cancel()
 		}
 	}
@@ -139,8 +175,12 @@ func (s *Server) Tenancy() *tenancy.Service { return s.tenancy }
 // Tokens returns the token service, for use without HTTP.
 func (s *Server) Tokens() *oauth2.TokenService { return s.tokens }
 
+// OAuth2 returns the OAuth2 authenticator (clients, grants, consent), for
+// use without HTTP.
+func (s *Server) OAuth2() *oauth2.Provider { return s.oauth }
+
 func (s *Server) services() httpapi.Services {
-	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens}
+	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens, OAuth2: s.oauth, Sessions: s.sealer}
 }
 
 func (s *Server) options() httpapi.Options {

@@ -28,6 +28,7 @@ var statusTable = []struct {
 	{tenancy.ErrNotFound, http.StatusNotFound},
 	{tenancy.ErrAlreadyExists, http.StatusConflict},
 	{tenancy.ErrInUse, http.StatusConflict},
+	{oauth2.ErrRateLimited, http.StatusTooManyRequests},
 	{tenancy.ErrInvalid, http.StatusBadRequest},
 }
 

@@ -18,6 +18,18 @@ import (
 type Services struct {
 	Tenancy *tenancy.Service
 	Tokens  *oauth2.TokenService
+	// OAuth2 is the authenticator (/v3/oauth2/...); nil leaves it out.
+	OAuth2 *oauth2.Provider
+	// Sessions seals the browser session cookie of the authenticator's
+	// pages; required with OAuth2.
+	Sessions Sealer
+}
+
+// Sealer seals and opens small values with additional authenticated data
+// (seal.Sealer implements it).
+type Sealer interface {
+	Seal(plain, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
 }
 
 // Options configure the HTTP layer.
@@ -48,6 +60,9 @@ func Register(api huma.API, svc Services, opt Options) error {
 	if svc.Tokens == nil {
 		missing = append(missing, errors.New("httpapi: Services.Tokens is nil"))
 	}
+	if svc.OAuth2 != nil && svc.Sessions == nil {
+		missing = append(missing, errors.New("httpapi: Services.Sessions is nil (needed by the OAuth2 pages)"))
+	}
 	if err := errors.Join(missing...); err != nil {
 		return err
 	}
@@ -72,6 +87,11 @@ func Register(api huma.API, svc Services, opt Options) error {
 	h.registerOwners(sapi)
 	h.registerLDAPs(sapi)
 	h.registerTokens(sapi)
+	if svc.OAuth2 != nil {
+		h.registerAuthenticator(sapi)
+		h.registerStandardOAuth(api)
+		h.registerPages(api)
+	}
 	return nil
 }
 

@@ -61,6 +61,8 @@ func (p *Provider) CreateClient(ctx context.Context, pr tenancy.Principal, nc Ne
 		nc.ClientID = randomToken(12)
 	} else if !clientIDPattern.MatchString(nc.ClientID) {
 		v.Addf("client_id must be 1-80 characters of letters, digits, '.', '_' or '-'.")
+	} else if strings.HasSuffix(nc.ClientID, ".CIC.tokenapp") {
+		v.Addf("client_id %s is reserved for the Token Web App.", nc.ClientID)
 	}
 	if nc.Public && nc.ClientKey != "" {
 		v.Addf("a public client has no client_key.")

@@ -28,6 +28,7 @@ type DeviceAuthorization struct {
 	UserCode        string
 	VerificationURI string
 	ExpiresAt       time.Time
+	ExpiresIn       time.Duration
 	Interval        time.Duration
 }
 
@@ -90,7 +91,7 @@ func (p *Provider) StartDevice(ctx context.Context, tenantID, clientID, verifica
 	}
 	return DeviceAuthorization{ClientID: clientID, DeviceCode: code, UserCode: d.UserCode,
 		VerificationURI: strings.TrimRight(verificationBase, "/") + "/v3/oauth2/device",
-		ExpiresAt: d.Expires, Interval: d.Interval}, nil
+		ExpiresAt: d.Expires, ExpiresIn: deviceCodeTTL, Interval: d.Interval}, nil
 }
 
 // EnterUserCode binds a typed user code to the signed-in user; consent is

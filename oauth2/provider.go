@@ -20,9 +20,9 @@ import (
 var ErrRateLimited = errors.New("rate limited")
 
 // GrantError is an OAuth2 error: an RFC 6749 code and the Tapis message.
-// It matches ErrInvalidCredentials (invalid_client), ErrRateLimited, or
-// tenancy.ErrInvalid under errors.Is, so the Tapis endpoint maps it like
-// any domain error while the RFC endpoint uses Code.
+// It matches ErrRateLimited (too_many_requests) or tenancy.ErrInvalid under
+// errors.Is, so the Tapis endpoint answers 400 as the original does (also
+// for a bad client) while the RFC 6749 endpoint maps Code itself.
 type GrantError struct {
 	Code        string // invalid_request, invalid_client, invalid_grant, unsupported_grant_type, unauthorized_client, access_denied, authorization_pending, slow_down, expired_token
 	Description string
@@ -34,8 +34,6 @@ func (e *GrantError) Error() string { return e.Description }
 // Is maps the OAuth2 code to the domain sentinels.
 func (e *GrantError) Is(target error) bool {
 	switch e.Code {
-	case "invalid_client":
-		return target == ErrInvalidCredentials
 	case "too_many_requests":
 		return target == ErrRateLimited
 	}

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// The standard OAuth2 surface next to the Tapis one: an RFC 6749 token
+// endpoint (flat JSON, standard error codes) sharing the grant
+// implementation of /v3/oauth2/tokens, the tenant's JWKS, and the RFC 8414
+// and OpenID Connect discovery documents. They are plain handlers, not
+// Tapis operations: their shapes are the RFCs', not the envelope.
+
+// rawHandler registers a non-envelope handler on the API's router.
+func rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
+	api.Adapter().Handle(&huma.Operation{Method: method, Path: path}, fn)
+}
+
+// requestTenantOf resolves the tenant of an unauthenticated request.
+func (h *handlers) requestTenantOf(ctx huma.Context) (string, error) {
+	reg, err := h.svc.Tenancy.Registry(ctx.Context())
+	if err != nil {
+		return "", err
+	}
+	return h.auth.requestTenant(reg, ctx.Host()), nil
+}
+
+func writeJSON(ctx huma.Context, status int, v any) {
+	ctx.SetHeader("Content-Type", "application/json")
+	ctx.SetHeader("Cache-Control", "no-store")
+	ctx.SetHeader("Pragma", "no-cache")
+	ctx.SetStatus(status)
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(v)
+}
+
+// rfcTokenResponse is the RFC 6749 §5.1 answer.
+type rfcTokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// rfcError writes an RFC 6749 §5.2 error: the GrantError's code, else
+// invalid_request for other client mistakes and server_error (logged, not
+// echoed) for the rest.
+func (h *handlers) rfcError(ctx huma.Context, err error, basic bool) {
+	var ge *oauth2.GrantError
+	body := map[string]any{}
+	status := http.StatusBadRequest
+	switch {
+	case errors.As(err, &ge):
+		body["error"], body["error_description"] = ge.Code, ge.Description
+		switch ge.Code {
+		case "invalid_client":
+			status = http.StatusUnauthorized
+			if basic {
+				ctx.SetHeader("WWW-Authenticate", `Basic realm="tapis"`)
+			}
+		case "too_many_requests":
+			status = http.StatusTooManyRequests
+			body["error"] = "temporarily_unavailable"
+		case "slow_down":
+			body["interval"] = int64(ge.Interval.Seconds())
+		}
+	case StatusOf(err) < http.StatusInternalServerError:
+		body["error"], body["error_description"] = "invalid_request", err.Error()
+	default:
+		h.log.ErrorContext(ctx.Context(), "token endpoint failed", "err", err)
+		status = http.StatusInternalServerError
+		body["error"], body["error_description"] = "server_error", "An internal error occurred."
+	}
+	writeJSON(ctx, status, body)
+}
+
+func (h *handlers) registerStandardOAuth(api huma.API) {
+	p := h.svc.OAuth2
+	rawHandler(api, http.MethodPost, "/v3/oauth2/token", func(ctx huma.Context) {
+		body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), maxTokenBody+1))
+		if err == nil && len(body) > maxTokenBody {
+			err = tenancy.Errorf(tenancy.ErrInvalid, "Request body too large.")
+		}
+		auth := ctx.Header("Authorization")
+		var req oauth2.TokenRequest
+		if err == nil {
+			req, err = parseTokenRequest(ctx.Header("Content-Type"), auth, body, true)
+		}
+		if err == nil {
+			req.TenantID, err = h.requestTenantOf(ctx)
+		}
+		var pair oauth2.TokenPair
+		if err == nil {
+			req.RemoteAddr = clientAddr(ctx.RemoteAddr())
+			pair, err = p.Token(ctx.Context(), req)
+		}
+		if err != nil {
+			h.rfcError(ctx, err, auth != "")
+			return
+		}
+		out := rfcTokenResponse{AccessToken: pair.Access.Raw, TokenType: "Bearer", ExpiresIn: pair.Access.ExpiresIn}
+		if pair.Refresh != nil {
+			out.RefreshToken = pair.Refresh.Raw
+		}
+		writeJSON(ctx, http.StatusOK, out)
+	})
+	rawHandler(api, http.MethodGet, "/v3/oauth2/jwks", func(ctx huma.Context) {
+		h.serveDoc(ctx, func(c context.Context, tenantID string) (any, error) {
+			return p.Tokens().JWKS(c, tenantID)
+		})
+	})
+	metadata := func(ctx huma.Context) {
+		h.serveDoc(ctx, func(c context.Context, tenantID string) (any, error) {
+			return h.serverMetadata(c, tenantID)
+		})
+	}
+	// RFC 8414 §3: the well-known segment goes between host and issuer path.
+	rawHandler(api, http.MethodGet, "/.well-known/oauth-authorization-server/v3/oauth2", metadata)
+	rawHandler(api, http.MethodGet, "/v3/oauth2/.well-known/openid-configuration", metadata)
+}
+
+// serveDoc answers a public JSON document of the request's tenant.
+func (h *handlers) serveDoc(ctx huma.Context, doc func(context.Context, string) (any, error)) {
+	tenantID, err := h.requestTenantOf(ctx)
+	var v any
+	if err == nil {
+		v, err = doc(ctx.Context(), tenantID)
+	}
+	if err != nil {
+		e := failure(ctx.Context(), h.log, err)
+		writeErr(ctx, e)
+		return
+	}
+	ctx.SetHeader("Content-Type", "application/json")
+	ctx.SetHeader("Cache-Control", "public, max-age=300")
+	ctx.SetStatus(http.StatusOK)
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(v)
+}

@@ -1,0 +1,234 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tapis-go/tapis/oauth2"
+)
+
+// The authenticator's HTML pages (login, consent, device, logout, token web
+// app) share this plumbing: a sealed session cookie, a CSRF token on every
+// form, and headers that forbid framing, inline script and referrer leaks.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
+	// with_title sets a webPage's default title.
+	"with_title": func(data map[string]any, title string) map[string]any {
+		if _, set := data["Title"]; !set {
+			data["Title"] = title
+		}
+		return data
+	},
+}).ParseFS(templateFS, "templates/*.html"))
+
+const (
+	sessionCookie = "tapis_oauth2_session"
+	sessionPath   = "/v3/oauth2"
+	sessionTTL    = 8 * time.Hour
+	maxFormBytes  = 16 << 10
+)
+
+var sessionAAD = []byte("tapis-oauth2-session-v1")
+
+// session is the browser state of the pages, sealed (AES-GCM) in a cookie:
+// who signed in, the CSRF token, and the flow in progress.
+type session struct {
+	Tenant   string                   `json:"t"`
+	Username string                   `json:"u,omitempty"`
+	CSRF     string                   `json:"c"`
+	Expires  int64                    `json:"e"`
+	Pending  *oauth2.AuthorizeRequest `json:"p,omitempty"` // authorization awaiting login or consent
+	Next     string                   `json:"n,omitempty"` // where login returns: authorize, device, webapp
+	UserCode string                   `json:"d,omitempty"` // device code entered, awaiting consent
+	// Token Web App: its PKCE verifier and state while the code flow runs,
+	// then the token it shows.
+	WebState    string `json:"ws,omitempty"`
+	WebVerifier string `json:"wv,omitempty"`
+	WebToken    string `json:"wt,omitempty"`
+	WebTokenExp int64  `json:"wx,omitempty"`
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("httpapi: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// webPage is one request to a webPage handler.
+type webPage struct {
+	h      *handlers
+	ctx    huma.Context
+	tenant string
+	sess   session
+	nonce  string
+}
+
+// newPage resolves the tenant and opens the session cookie; a missing,
+// expired, forged or other-tenant cookie gives a fresh anonymous session.
+func (h *handlers) newPage(ctx huma.Context) (*webPage, error) {
+	tenant, err := h.requestTenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pg := &webPage{h: h, ctx: ctx, tenant: tenant, nonce: randomString(16)}
+	now := time.Now()
+	if cookies, err := http.ParseCookie(ctx.Header("Cookie")); err == nil {
+		for _, c := range cookies {
+			if c.Name != sessionCookie {
+				continue
+			}
+			raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+			if err != nil {
+				break
+			}
+			plain, err := h.svc.Sessions.Open(raw, sessionAAD)
+			if err != nil {
+				break
+			}
+			var s session
+			if json.Unmarshal(plain, &s) == nil && s.Tenant == tenant && now.Unix() < s.Expires {
+				pg.sess = s
+			}
+			break
+		}
+	}
+	if pg.sess.CSRF == "" {
+		pg.sess = session{Tenant: tenant, CSRF: randomString(32), Expires: now.Add(sessionTTL).Unix()}
+	}
+	return pg, nil
+}
+
+// save writes the session cookie.
+func (pg *webPage) save() error {
+	plain, err := json.Marshal(pg.sess)
+	if err != nil {
+		return err
+	}
+	sealed, err := pg.h.svc.Sessions.Seal(plain, sessionAAD)
+	if err != nil {
+		return err
+	}
+	c := &http.Cookie{Name: sessionCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: sessionPath,
+		Expires: time.Unix(pg.sess.Expires, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: pg.ctx.TLS() != nil}
+	pg.ctx.AppendHeader("Set-Cookie", c.String())
+	return nil
+}
+
+// clear ends the session: an expired cookie replaces it.
+func (pg *webPage) clear() {
+	c := &http.Cookie{Name: sessionCookie, Value: "", Path: sessionPath, MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: pg.ctx.TLS() != nil}
+	pg.ctx.AppendHeader("Set-Cookie", c.String())
+	pg.sess = session{Tenant: pg.tenant, CSRF: randomString(32), Expires: time.Now().Add(sessionTTL).Unix()}
+}
+
+// form reads a POSTed form (bounded) and checks its CSRF token against the
+// session's in constant time.
+func (pg *webPage) form() (url.Values, bool) {
+	body, err := io.ReadAll(io.LimitReader(pg.ctx.BodyReader(), maxFormBytes))
+	if err != nil {
+		return nil, false
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, false
+	}
+	got := v.Get("csrf")
+	return v, got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(pg.sess.CSRF)) == 1
+}
+
+// securityHeaders forbid framing, scripts, foreign styles and referrers;
+// formTargets are the extra origins a form may end up at (the client's
+// callback after consent).
+func (pg *webPage) securityHeaders(formTargets ...string) {
+	formAction := "'self'"
+	for _, t := range formTargets {
+		formAction += " " + t
+	}
+	pg.ctx.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+pg.nonce+"'; img-src 'self' data:; "+
+		"form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	pg.ctx.SetHeader("X-Frame-Options", "DENY")
+	pg.ctx.SetHeader("X-Content-Type-Options", "nosniff")
+	pg.ctx.SetHeader("Referrer-Policy", "no-referrer")
+	pg.ctx.SetHeader("Cache-Control", "no-store")
+}
+
+// render writes a webPage with the session saved first.
+func (pg *webPage) render(status int, name string, data map[string]any, formTargets ...string) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["CSRF"], data["Nonce"], data["Tenant"], data["Username"] = pg.sess.CSRF, pg.nonce, pg.tenant, pg.sess.Username
+	if err := pg.save(); err != nil {
+		pg.h.log.ErrorContext(pg.ctx.Context(), "sealing the session failed", "err", err)
+		status, name = http.StatusInternalServerError, "message.html"
+		data["Title"], data["Message"] = "Error", "An internal error occurred."
+	}
+	pg.securityHeaders(formTargets...)
+	pg.ctx.SetHeader("Content-Type", "text/html; charset=utf-8")
+	pg.ctx.SetStatus(status)
+	if err := pageTemplates.ExecuteTemplate(pg.ctx.BodyWriter(), name, data); err != nil {
+		pg.h.log.ErrorContext(pg.ctx.Context(), "rendering a webPage failed", "webPage", name, "err", err)
+	}
+}
+
+// message renders a webPage with a title and one message.
+func (pg *webPage) message(status int, title, msg string) {
+	pg.render(status, "message.html", map[string]any{"Title": title, "Message": msg})
+}
+
+// redirect saves the session and sends the browser on (303 after a POST so
+// the browser follows with GET).
+func (pg *webPage) redirect(to string) {
+	if err := pg.save(); err != nil {
+		pg.message(http.StatusInternalServerError, "Error", "An internal error occurred.")
+		return
+	}
+	pg.securityHeaders()
+	pg.ctx.SetHeader("Location", to)
+	if pg.ctx.Method() == http.MethodPost {
+		pg.ctx.SetStatus(http.StatusSeeOther)
+		return
+	}
+	pg.ctx.SetStatus(http.StatusFound)
+}
+
+// originOf is the scheme://host of a URL, for form-action.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// pageHandler adapts a webPage function, answering a plain error webPage when the
+// tenant cannot be resolved.
+func (h *handlers) pageHandler(fn func(*webPage)) func(huma.Context) {
+	return func(ctx huma.Context) {
+		pg, err := h.newPage(ctx)
+		if err != nil {
+			h.log.ErrorContext(ctx.Context(), "resolving the tenant of a webPage failed", "err", err)
+			ctx.SetHeader("Content-Type", "text/plain; charset=utf-8")
+			ctx.SetStatus(http.StatusInternalServerError)
+			_, _ = io.WriteString(ctx.BodyWriter(), "An internal error occurred.\n")
+			return
+		}
+		fn(pg)
+	}
+}
