@@ -65,8 +65,8 @@ type Config struct {
 	// before 429 (per address: five times as many); defaults 10 and 5 min.
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Logger             *slog.Logger
+	Now                func() time.Time
 }
 
 // Server is a configured library instance.

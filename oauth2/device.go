@@ -17,7 +17,7 @@ import (
 const (
 	deviceCodeTTL   = 10 * time.Minute
 	deviceInterval  = 5 * time.Second
-	deviceAccessTTL = 30 * 24 * time.Hour // Tapis' default; capped by the tenant maximum
+	deviceAccessTTL = 30 * 24 * time.Hour    // Tapis' default; capped by the tenant maximum
 	userCodeChars   = "BCDFGHJKLMNPQRSTVWXZ" // no vowels (no words), no look-alikes
 )
 
@@ -91,7 +91,7 @@ func (p *Provider) StartDevice(ctx context.Context, tenantID, clientID, verifica
 	}
 	return DeviceAuthorization{ClientID: clientID, DeviceCode: code, UserCode: d.UserCode,
 		VerificationURI: strings.TrimRight(verificationBase, "/") + "/v3/oauth2/device",
-		ExpiresAt: d.Expires, ExpiresIn: deviceCodeTTL, Interval: d.Interval}, nil
+		ExpiresAt:       d.Expires, ExpiresIn: deviceCodeTTL, Interval: d.Interval}, nil
 }
 
 // EnterUserCode binds a typed user code to the signed-in user; consent is

@@ -49,6 +49,9 @@ func openMigrated(t *testing.T, dsn string) *bunstore.Store {
 
 var schemaSeq atomic.Int64
 
+// pgTestMaxConns bounds the pool of each PostgreSQL test store.
+const pgTestMaxConns = 16
+
 // postgres returns a backend that gives each store a schema of its own in the
 // database of TAPIS_TEST_POSTGRES_DSN, dropped when the sub-test ends; it
 // skips the test when the variable is not set.
@@ -75,7 +78,13 @@ func postgres(t *testing.T) backend {
 		q := u.Query()
 		q.Set("search_path", schema)
 		u.RawQuery = q.Encode()
-		return openMigrated(t, u.String())
+		st := openMigrated(t, u.String())
+		// database/sql pools are unbounded: 100 parallel redemptions would
+		// open 100 connections and exceed the server's max_connections
+		// (100 by default, some reserved). A deployment bounds its pool the
+		// same way.
+		st.DB().SetMaxOpenConns(pgTestMaxConns)
+		return st
 	}
 }
 
@@ -85,6 +94,9 @@ func runConformance(t *testing.T, open backend) {
 	})
 	t.Run("oauth2", func(t *testing.T) {
 		oauth2test.RunStoreTests(t, func(t *testing.T) oauth2.Store { return open(t) })
+	})
+	t.Run("auth", func(t *testing.T) {
+		oauth2test.RunAuthStoreTests(t, func(t *testing.T) oauth2.AuthStore { return open(t) })
 	})
 	t.Run("extra", func(t *testing.T) { runExtra(t, open) })
 }
@@ -101,13 +113,15 @@ func runExtra(t *testing.T, open backend) {
 		st := open(t)
 		require.NoError(t, st.Migrate(ctx))
 		require.NoError(t, st.Migrate(ctx))
-		n, err := st.DB().NewSelect().Table("schema_migrations").Count(ctx)
-		require.NoError(t, err)
-		assert.EqualValues(t, 1, n)
+		var versions []int64
+		require.NoError(t, st.DB().NewSelect().Table("schema_migrations").Column("version").
+			Order("version").Scan(ctx, &versions))
+		assert.Equal(t, []int64{1, 2}, versions, "each migration is recorded once")
 	})
 	t.Run("ConcurrentTenantUpdates", func(t *testing.T) { testConcurrentUpdates(t, open(t)) })
 	t.Run("ConcurrentKeyRotations", func(t *testing.T) { testConcurrentRotations(t, open(t)) })
 	t.Run("TimeNormalization", func(t *testing.T) { testTimeNormalization(t, open(t)) })
+	t.Run("auth", func(t *testing.T) { runAuthExtra(t, open) })
 }
 
 // testConcurrentUpdates runs read-modify-write updates from several
