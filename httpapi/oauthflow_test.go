@@ -92,7 +92,10 @@ func (b *browser) do(req *http.Request) page {
 
 func (b *browser) get(path string) page {
 	b.t.Helper()
-	req, err := http.NewRequest("GET", b.base+path, nil)
+	if !strings.HasPrefix(path, "http") {
+		path = b.base + path
+	}
+	req, err := http.NewRequest("GET", path, nil)
 	require.NoError(b.t, err)
 	return b.do(req)
 }
@@ -127,7 +130,13 @@ func (b *browser) login(user, pw string) page {
 // and answers the consent page with decision; it returns the final redirect.
 func (b *browser) authorize(q url.Values, user, decision string) page {
 	b.t.Helper()
-	p := b.get("/v3/oauth2/authorize?" + q.Encode())
+	return b.authorizeURL("/v3/oauth2/authorize?"+q.Encode(), user, decision)
+}
+
+// authorizeURL is authorize for a complete authorization URL.
+func (b *browser) authorizeURL(u, user, decision string) page {
+	b.t.Helper()
+	p := b.get(u)
 	if p.code == http.StatusFound && strings.HasSuffix(p.location, "/v3/oauth2/login") {
 		p = b.login(user, user)
 		require.Equal(b.t, http.StatusSeeOther, p.code, "login: %s", p.body)

@@ -64,12 +64,14 @@ func authorizationCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, 
 	if err != nil {
 		return TokenPair{}, err
 	}
-	if reused { // a concurrent replay came in while we minted
+	if reused {
+		// A replay came in while we minted: it could not revoke what did
+		// not exist yet, so we do. This redemption still succeeded (it was
+		// the one), but its tokens are already dead.
 		code.AccessJTI, code.AccessExp, code.RefreshFam = pair.Access.JTI, pair.Access.ExpiresAt, family
 		if err := p.revokeCodeTokens(ctx, code); err != nil {
 			return TokenPair{}, err
 		}
-		return TokenPair{}, grantErr("invalid_grant", "authorization code not valid.")
 	}
 	return pair, nil
 }
