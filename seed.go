@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -22,6 +23,21 @@ type Seed struct {
 	LDAPs    []httpapi.LDAPJSON      `json:"ldaps,omitempty"`
 	Tenants  []httpapi.NewTenantJSON `json:"tenants,omitempty"`
 	Accounts []SeedAccount           `json:"accounts,omitempty"`
+	Clients  []SeedClient            `json:"clients,omitempty"`
+}
+
+// SeedClient is an OAuth2 client registered for an owner. An empty
+// client_key with public false has one generated (and not shown: give one
+// to use the client); public clients have none and must use PKCE.
+type SeedClient struct {
+	TenantID    string `json:"tenant_id"`
+	Owner       string `json:"owner"`
+	ClientID    string `json:"client_id"`
+	ClientKey   string `json:"client_key,omitempty"`
+	Public      bool   `json:"public,omitempty"`
+	CallbackURL string `json:"callback_url,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // SeedAccount is a service account or a user of the built-in authenticator.
@@ -82,6 +98,15 @@ func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
 	for _, a := range seed.Accounts {
 		if err := s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password); err != nil {
 			return fmt.Errorf("seed account %s@%s: %w", a.Username, a.TenantID, err)
+		}
+	}
+	for _, c := range seed.Clients {
+		owner := tenancy.Principal{TenantID: c.TenantID, Username: c.Owner, AccountType: tenancy.AccountUser,
+			TokenTenantID: c.TenantID, TokenUsername: c.Owner}
+		_, _, err := s.oauth.CreateClient(ctx, owner, oauth2.NewClient{ClientID: c.ClientID, ClientKey: c.ClientKey,
+			Public: c.Public, CallbackURL: c.CallbackURL, DisplayName: c.DisplayName, Description: c.Description})
+		if err := skip(err); err != nil {
+			return fmt.Errorf("seed client %s@%s: %w", c.ClientID, c.TenantID, err)
 		}
 	}
 	return nil
