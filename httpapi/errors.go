@@ -29,6 +29,7 @@ var statusTable = []struct {
 	{tenancy.ErrAlreadyExists, http.StatusConflict},
 	{tenancy.ErrInUse, http.StatusConflict},
 	{oauth2.ErrRateLimited, http.StatusTooManyRequests},
+	{oauth2.ErrNotConfigured, http.StatusNotImplemented},
 	{tenancy.ErrInvalid, http.StatusBadRequest},
 }
 
