@@ -23,6 +23,7 @@ type Store struct {
 	revocations map[tenantKey]revocation
 	accounts    map[tenantKey]oauth2.Account
 	authm       *authMaps
+	sysm        *sysMaps
 }
 
 type tenantKey struct{ tenant, id string }

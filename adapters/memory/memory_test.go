@@ -6,6 +6,8 @@ import (
 	"github.com/tapis-go/tapis/adapters/memory"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/oauth2/oauth2test"
+	"github.com/tapis-go/tapis/systems"
+	"github.com/tapis-go/tapis/systems/systemstest"
 	"github.com/tapis-go/tapis/tenancy"
 	"github.com/tapis-go/tapis/tenancy/tenancytest"
 )
@@ -20,4 +22,8 @@ func TestOAuth2Store(t *testing.T) {
 
 func TestAuthStore(t *testing.T) {
 	oauth2test.RunAuthStoreTests(t, func(*testing.T) oauth2.AuthStore { return memory.New() })
+}
+
+func TestSystemsStore(t *testing.T) {
+	systemstest.RunStoreTests(t, func(*testing.T) systems.Store { return memory.New() })
 }
