@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -30,6 +31,8 @@ var statusTable = []struct {
 	{tenancy.ErrInUse, http.StatusConflict},
 	{oauth2.ErrRateLimited, http.StatusTooManyRequests},
 	{oauth2.ErrNotConfigured, http.StatusNotImplemented},
+	{systems.ErrNotConfigured, http.StatusNotImplemented},
+	{systems.ErrConflict, http.StatusConflict},
 	{tenancy.ErrInvalid, http.StatusBadRequest},
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -20,6 +21,8 @@ type Services struct {
 	Tokens  *oauth2.TokenService
 	// OAuth2 is the authenticator (/v3/oauth2/...); nil leaves it out.
 	OAuth2 *oauth2.Provider
+	// Systems is the Systems service (/v3/systems/...); nil leaves it out.
+	Systems *systems.Service
 	// Sessions seals the browser session cookie of the authenticator's
 	// pages; required with OAuth2.
 	Sessions Sealer
@@ -91,6 +94,9 @@ func Register(api huma.API, svc Services, opt Options) error {
 		h.registerAuthenticator(sapi)
 		h.registerStandardOAuth(api)
 		h.registerPages(api)
+	}
+	if svc.Systems != nil {
+		h.registerSystems(sapi)
 	}
 	return nil
 }
