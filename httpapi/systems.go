@@ -71,7 +71,7 @@ func (h *handlers) registerSystems(api huma.API) {
 		ImpersonationID      string `query:"impersonationId" doc:"Act as this user (tenant admins and some services)."`
 		SharedAppCtx         string `query:"sharedAppCtx" doc:"Grantor of a shared application context (files and jobs services)."`
 		ResourceTenant       string `query:"resourceTenant" doc:"Tenant of the system (files and jobs services)."`
-		ResolveEffectiveUser *bool  `query:"resolveEffectiveUser" doc:"Resolve a dynamic effectiveUserId (default true)."`
+		ResolveEffectiveUser string `query:"resolveEffectiveUser" doc:"Resolve a dynamic effectiveUserId (default true)."`
 	}
 	register(api, h, huma.Operation{OperationID: "getSystem", Method: http.MethodGet, Path: "/v3/systems/{systemId}",
 		Summary: "Get a system.", Tags: tags}, authRequired,
@@ -84,7 +84,7 @@ func (h *handlers) registerSystems(api huma.API) {
 				return nil, tenancy.Errorf(tenancy.ErrForbidden, "SYSLIB_UNAUTH_RESOURCETENANT resourceTenant and sharedAppCtx are for the files and jobs services only.")
 			}
 			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
-				RequireExec: in.RequireExecPerm, KeepDynamic: in.ResolveEffectiveUser != nil && !*in.ResolveEffectiveUser})
+				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false")})
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +92,7 @@ func (h *handlers) registerSystems(api huma.API) {
 		})
 	type listIn struct {
 		ListType        string `query:"listType" doc:"OWNED (default), SHARED_PUBLIC or ALL."`
-		Limit           *int   `query:"limit" doc:"Maximum number of results (default 100; negative: no limit)."`
+		Limit           int    `query:"limit" default:"100" doc:"Maximum number of results (default 100; negative: no limit)."`
 		Skip            int    `query:"skip" doc:"Results to skip."`
 		Select          string `query:"select" doc:"Attributes to return (default summaryAttributes)."`
 		ShowDeleted     bool   `query:"showDeleted" doc:"Include deleted systems."`
@@ -106,10 +106,7 @@ func (h *handlers) registerSystems(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			limit := 100
-			if in.Limit != nil {
-				limit = *in.Limit
-			}
+			limit := in.Limit
 			skip := max(in.Skip, 0)
 			q := systems.ListQuery{ListType: lt, ShowDeleted: in.ShowDeleted, ImpersonationID: in.ImpersonationID}
 			all, err := svc.List(ctx, principalOf(ctx), q)
