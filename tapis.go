@@ -20,6 +20,7 @@ import (
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -32,6 +33,9 @@ type Stores struct {
 	// families; when nil, OAuth2 is used if it implements oauth2.AuthStore
 	// (memory.Store and bunstore.Store do).
 	Auth oauth2.AuthStore
+	// Systems persists systems, their history and scheduler profiles; when
+	// nil, OAuth2 is used if it implements systems.Store.
+	Systems systems.Store
 }
 
 // Config configures a Server. Dependencies are interface-typed fields; a zero
@@ -65,8 +69,11 @@ type Config struct {
 	// before 429 (per address: five times as many); defaults 10 and 5 min.
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
-	Logger             *slog.Logger
-	Now                func() time.Time
+	// SystemsAuthorizer decides who may do what to a system; default
+	// systems.OwnerOrAdmin.
+	SystemsAuthorizer systems.Authorizer
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 // Server is a configured library instance.
@@ -75,6 +82,7 @@ type Server struct {
 	tenancy *tenancy.Service
 	tokens  *oauth2.TokenService
 	oauth   *oauth2.Provider
+	systems *systems.Service
 	sealer  *seal.Sealer
 	log     *slog.Logger
 
@@ -97,6 +105,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Stores.Auth == nil {
 		problems = append(problems, errors.New("tapis: Config.Stores.Auth is required (Stores.OAuth2 does not implement oauth2.AuthStore)"))
+	}
+	if cfg.Stores.Systems == nil {
+		cfg.Stores.Systems, _ = cfg.Stores.OAuth2.(systems.Store)
+	}
+	if cfg.Stores.Systems == nil {
+		problems = append(problems, errors.New("tapis: Config.Stores.Systems is required (Stores.OAuth2 does not implement systems.Store)"))
 	}
 	if len(cfg.KEK) == 0 {
 		problems = append(problems, errors.New("tapis: Config.KEK (32-byte key-encryption key) is required"))
@@ -137,7 +151,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, sealer: sealer, log: cfg.Logger,
+	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
+		Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, systems: sys, sealer: sealer, log: cfg.Logger,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
@@ -179,8 +198,11 @@ func (s *Server) Tokens() *oauth2.TokenService { return s.tokens }
 // use without HTTP.
 func (s *Server) OAuth2() *oauth2.Provider { return s.oauth }
 
+// Systems returns the Systems service, for use without HTTP.
+func (s *Server) Systems() *systems.Service { return s.systems }
+
 func (s *Server) services() httpapi.Services {
-	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens, OAuth2: s.oauth, Sessions: s.sealer}
+	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens, OAuth2: s.oauth, Systems: s.systems, Sessions: s.sealer}
 }
 
 func (s *Server) options() httpapi.Options {
