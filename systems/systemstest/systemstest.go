@@ -17,7 +17,8 @@
 //     into any (numbers are float64, arrays []any, objects map[string]any).
 //     History descriptions are JSON values compared semantically (a jsonb
 //     column may reformat them).
-//   - Times are stored at microsecond precision and read back in UTC.
+//   - Times are stored at microsecond precision and read back in UTC, as the
+//     same instant whatever the zone they were given in.
 //   - Lists are ordered by id (systems) or name (profiles) in byte order
 //     (COLLATE "C" on PostgreSQL), and are never nil.
 //   - Values are copies: mutating what a store returned, or what was passed
@@ -141,7 +142,9 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) systems.Store) {
 	}{
 		{"CreateGetRoundTrip", testRoundTrip},
 		{"NilAndEmpty", testNilAndEmpty},
+		{"TimesInUTC", testTimesInUTC},
 		{"CreateExisting", testCreateExisting},
+		{"CreateConcurrent", testCreateConcurrent},
 		{"GetMissing", testGetMissing},
 		{"Purge", testPurge},
 		{"TenantIsolation", testTenantIsolation},
@@ -294,6 +297,82 @@ func testNilAndEmpty(t *testing.T, st systems.Store) {
 	assert.Equal(t, []systems.Capability{}, got.JobCapabilities)
 	assert.Equal(t, []string{}, got.Tags)
 	assert.Equal(t, map[string]any{}, got.Notes)
+}
+
+func testTimesInUTC(t *testing.T, st systems.Store) {
+	zone := time.FixedZone("IST", 5*3600+1800)
+	s := System("dev", "a")
+	s.Created, s.Updated = When.In(zone), When.Add(time.Hour).In(zone)
+	h := History("dev", "a", systems.OpCreate, `{}`)
+	h.Created = When.In(zone)
+	require.NoError(t, st.CreateSystem(ctx, s, h))
+	got := get(t, st, "dev", "a")
+	assert.Equal(t, When, got.Created, "the same instant, in UTC")
+	assert.Equal(t, When.Add(time.Hour), got.Updated)
+	hist := history(t, st, "dev", "a")
+	require.Len(t, hist, 1)
+	assert.Equal(t, When, hist[0].Created)
+
+	got.Updated = When.Add(2 * time.Hour).In(zone)
+	saved := History("dev", "a", systems.OpModify, `{}`)
+	saved.Created = got.Updated
+	require.NoError(t, st.SaveSystems(ctx, "dev", []systems.System{got}, []systems.HistoryRecord{saved}))
+	assert.Equal(t, When.Add(2*time.Hour), get(t, st, "dev", "a").Updated)
+	assert.Equal(t, When.Add(2*time.Hour), history(t, st, "dev", "a")[1].Created)
+
+	p := Profile("dev", "p")
+	p.Created, p.Updated = When.In(zone), When.Add(time.Second).In(zone)
+	require.NoError(t, st.CreateProfile(ctx, p))
+	gp, err := st.GetProfile(ctx, "dev", "p")
+	require.NoError(t, err)
+	assert.Equal(t, When, gp.Created)
+	assert.Equal(t, When.Add(time.Second), gp.Updated)
+}
+
+func testCreateConcurrent(t *testing.T, st systems.Store) {
+	const n = 20
+	sysErrs, profErrs := make([]error, n), make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := System("dev", "a")
+			s.Description = fmt.Sprintf("creator %d", i)
+			p := Profile("dev", "p")
+			p.Description = s.Description
+			<-start
+			sysErrs[i] = st.CreateSystem(ctx, s, History("dev", "a", systems.OpCreate, fmt.Sprintf(`{"creator":%d}`, i)))
+			profErrs[i] = st.CreateProfile(ctx, p)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := func(errs []error) (winner int) {
+		winner = -1
+		for i, err := range errs {
+			if err == nil {
+				assert.Equal(t, -1, winner, "more than one creator won")
+				winner = i
+			} else {
+				assert.ErrorIs(t, err, systems.ErrAlreadyExists, "creator %d", i)
+			}
+		}
+		require.NotEqual(t, -1, winner, "no creator won")
+		return winner
+	}
+	w := count(sysErrs)
+	got := get(t, st, "dev", "a")
+	assert.Equal(t, fmt.Sprintf("creator %d", w), got.Description)
+	assert.Equal(t, int64(1), got.Version)
+	h := history(t, st, "dev", "a")
+	require.Len(t, h, 1, "only the winner's history")
+	assert.JSONEq(t, fmt.Sprintf(`{"creator":%d}`, w), string(h[0].Description))
+	w = count(profErrs)
+	p, err := st.GetProfile(ctx, "dev", "p")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("creator %d", w), p.Description)
 }
 
 func testCreateExisting(t *testing.T, st systems.Store) {
