@@ -48,6 +48,9 @@ type Store interface {
 	// GetSystem returns a system, deleted or not; ErrNotFound when absent.
 	GetSystem(ctx context.Context, tenant, id string) (System, error)
 	// SaveSystems stores changed systems and history records atomically.
+	// Every system and record must belong to tenant (else ErrInvalid); a
+	// system that does not exist is ErrNotFound; the same id twice in one
+	// batch is ErrConflict; history alone (no systems) is allowed.
 	// Each system's Version is the version it was read at: if any stored
 	// version differs, nothing is written and the error is ErrConflict.
 	// Stored versions are incremented.
@@ -73,4 +76,6 @@ type Store interface {
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // errorf wraps a sentinel with a client-facing message.
-func errorf(kind error, format string, args ...any) error { return tenancy.Errorf(kind, format, args...) }
+func errorf(kind error, format string, args ...any) error {
+	return tenancy.Errorf(kind, format, args...)
+}

@@ -54,32 +54,32 @@ const PublicGrantee = "~public"
 // JobRuntime is a container or packaging runtime a system can run.
 type JobRuntime struct {
 	RuntimeType string  `json:"runtimeType"`
-	Version     *string `json:"version"`
+	Version     *string `json:"version" required:"false" nullable:"true"`
 }
 
 // KeyValuePair is a job environment variable.
 type KeyValuePair struct {
 	Key         string         `json:"key"`
-	Value       string         `json:"value"`
-	Description string         `json:"description"`
-	InputMode   string         `json:"inputMode"`
-	Notes       map[string]any `json:"notes"`
+	Value       string         `json:"value" required:"false" nullable:"true"`
+	Description string         `json:"description" required:"false"`
+	InputMode   string         `json:"inputMode" required:"false"`
+	Notes       map[string]any `json:"notes" required:"false"`
 }
 
 // LogicalQueue maps a Tapis queue to a scheduler queue with its limits.
 type LogicalQueue struct {
 	Name            string `json:"name"`
 	HPCQueueName    string `json:"hpcQueueName"`
-	MaxJobs         int    `json:"maxJobs"`
-	MaxJobsPerUser  int    `json:"maxJobsPerUser"`
-	MinNodeCount    int    `json:"minNodeCount"`
-	MaxNodeCount    int    `json:"maxNodeCount"`
-	MinCoresPerNode int    `json:"minCoresPerNode"`
-	MaxCoresPerNode int    `json:"maxCoresPerNode"`
-	MinMemoryMB     int    `json:"minMemoryMB"`
-	MaxMemoryMB     int    `json:"maxMemoryMB"`
-	MinMinutes      int    `json:"minMinutes"`
-	MaxMinutes      int    `json:"maxMinutes"`
+	MaxJobs         int    `json:"maxJobs" required:"false"`
+	MaxJobsPerUser  int    `json:"maxJobsPerUser" required:"false"`
+	MinNodeCount    int    `json:"minNodeCount" required:"false"`
+	MaxNodeCount    int    `json:"maxNodeCount" required:"false"`
+	MinCoresPerNode int    `json:"minCoresPerNode" required:"false"`
+	MaxCoresPerNode int    `json:"maxCoresPerNode" required:"false"`
+	MinMemoryMB     int    `json:"minMemoryMB" required:"false"`
+	MaxMemoryMB     int    `json:"maxMemoryMB" required:"false"`
+	MinMinutes      int    `json:"minMinutes" required:"false"`
+	MaxMinutes      int    `json:"maxMinutes" required:"false"`
 }
 
 // Capability is something a system offers to jobs.
@@ -87,8 +87,8 @@ type Capability struct {
 	Category   string  `json:"category"`
 	Name       string  `json:"name"`
 	Datatype   string  `json:"datatype"`
-	Precedence int     `json:"precedence"`
-	Value      *string `json:"value"`
+	Precedence int     `json:"precedence" required:"false"`
+	Value      *string `json:"value" required:"false" nullable:"true"`
 }
 
 // System is a Tapis system; JSON names are the wire names (history records
@@ -148,6 +148,9 @@ func (s System) IsDynamic() bool { return s.EffectiveUserID == VarAPIUserID }
 func (s System) Clone() System {
 	c := s
 	c.JobRuntimes = cloneSlice(s.JobRuntimes)
+	for i := range c.JobRuntimes {
+		c.JobRuntimes[i].Version = clonePtr(c.JobRuntimes[i].Version)
+	}
 	c.JobEnvVariables = make([]KeyValuePair, len(s.JobEnvVariables))
 	for i, kv := range s.JobEnvVariables {
 		kv.Notes = cloneMap(kv.Notes)
@@ -158,9 +161,20 @@ func (s System) Clone() System {
 	}
 	c.BatchLogicalQueues = cloneSlice(s.BatchLogicalQueues)
 	c.JobCapabilities = cloneSlice(s.JobCapabilities)
+	for i := range c.JobCapabilities {
+		c.JobCapabilities[i].Value = clonePtr(c.JobCapabilities[i].Value)
+	}
 	c.Tags = cloneSlice(s.Tags)
 	c.Notes = cloneMap(s.Notes)
 	return c
+}
+
+func clonePtr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func cloneSlice[T any](s []T) []T {
@@ -215,7 +229,7 @@ type HistoryRecord struct {
 // ModuleLoad is a module command of a scheduler profile.
 type ModuleLoad struct {
 	ModuleLoadCommand string   `json:"moduleLoadCommand"`
-	ModulesToLoad     []string `json:"modulesToLoad"`
+	ModulesToLoad     []string `json:"modulesToLoad" required:"false" nullable:"true"`
 }
 
 // SchedulerProfile is a named set of scheduler options used by jobs.
