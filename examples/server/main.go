@@ -13,6 +13,11 @@
 // TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
 // TAPIS_LOG_LEVEL); a flag on the command line wins over its variable.
 //
+// Users log in against their tenant's LDAP server when the tenant's record
+// names a user_ldap_connection_id (the bind password of that LDAP object's
+// bind_credential comes from TAPIS_LDAP_BIND_<NAME>), else against the
+// built-in users (-dev users, the config file's accounts).
+//
 // The key-encryption key (KEK) sealing the tenants' signing keys is read
 // from -kek-file (default <data>/kek, created 0600 with a random key when
 // absent) or, base64-encoded, from TAPIS_KEK. Back it up with the database.
@@ -111,11 +116,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	log.Info("database ready", "db", redactDSN(o.db))
 
 	httpapi.InstallErrors()
-	srv, err := tapis.New(tapis.Config{
+	var srv *tapis.Server
+	authn, err := newAuthenticator(&srv, getenv)
+	if err != nil {
+		return err
+	}
+	srv, err = tapis.New(tapis.Config{
 		Stores:        tapis.Stores{Tenancy: store, OAuth2: store},
 		KEK:           kek,
 		SiteID:        o.site,
 		DefaultTenant: o.defaultTenant,
+		Authenticator: authn,
 		Logger:        log,
 	})
 	if err != nil {
