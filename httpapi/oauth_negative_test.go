@@ -295,6 +295,8 @@ func TestPagesRefuseMissingCSRFAndForbidFraming(t *testing.T) {
 	p = b.post("/v3/oauth2/authorize", url.Values{"decision": {"approve"}})
 	assert.Equal(t, 403, p.code, "consent without CSRF token")
 	assert.Empty(t, p.location)
+	assert.Equal(t, 403, b.post("/v3/oauth2/webapp/logout", url.Values{}).code, "web app logout without CSRF token")
+	assert.Equal(t, 403, b.post("/v3/oauth2/logout", url.Values{}).code, "logout without CSRF token")
 }
 
 func TestDeviceGrantNegatives(t *testing.T) {

@@ -34,7 +34,7 @@ func (h *handlers) registerPages(api huma.API) {
 		{http.MethodPost, "/device", h.devicePost},
 		{http.MethodGet, "/webapp", h.webapp},
 		{http.MethodGet, "/webapp/callback", h.webappCallback},
-		{http.MethodGet, "/webapp/logout", h.webappLogout},
+		{http.MethodPost, "/webapp/logout", h.webappLogout},
 	} {
 		rawHandler(api, r.method, pathOAuth2+r.path, h.pageHandler(r.fn))
 	}
@@ -331,6 +331,10 @@ func (h *handlers) webappCallback(pg *webPage) {
 
 // webappLogout forgets the web app's token (the sign-in stays).
 func (h *handlers) webappLogout(pg *webPage) {
+	if _, valid := pg.form(); !valid {
+		pg.message(http.StatusForbidden, "Request refused", "The form has expired or did not come from this site; please try again.")
+		return
+	}
 	pg.sess.WebToken, pg.sess.WebTokenExp = "", 0
 	pg.message(http.StatusOK, "Token removed", "The token is no longer shown. It stays valid until it expires unless you revoke it.")
 }
