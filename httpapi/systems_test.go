@@ -279,3 +279,25 @@ func typeName(v any) string {
 	}
 	return "other"
 }
+
+func TestSystemDTNRules(t *testing.T) {
+	env := testenv.New(t)
+	dtn := linuxSystem("dtn1")
+	dtn["rootDir"] = "/data"
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", dtn).Code)
+	exec := func(id, root, dtnID string) map[string]any {
+		s := linuxSystem(id)
+		s["rootDir"], s["canExec"], s["jobWorkingDir"], s["dtnSystemId"] = root, true, "/work", dtnID
+		s["jobRuntimes"] = []map[string]any{{"runtimeType": "SINGULARITY"}}
+		return s
+	}
+	r := sysDo(t, env, "testuser1", "POST", "/v3/systems", exec("e1", "/other", "dtn1"))
+	assert.Equal(t, 400, r.Code)
+	assert.Contains(t, r.Message(), "SYSLIB_DTN_ROOTDIR_MISMATCH")
+	r = sysDo(t, env, "testuser1", "POST", "/v3/systems", exec("e2", "/data", "ghost"))
+	assert.Contains(t, r.Message(), "SYSLIB_DTN_NO_SYSTEM")
+	r = sysDo(t, env, "testuser2", "POST", "/v3/systems", exec("e3", "/data", "dtn1"))
+	assert.Contains(t, r.Message(), "SYSLIB_DTN_403", "the DTN is read with the caller's rights")
+	r = sysDo(t, env, "testuser1", "POST", "/v3/systems", exec("e4", "/data", "dtn1"))
+	assert.Equal(t, 201, r.Code, "body: %s", r.Raw)
+}
