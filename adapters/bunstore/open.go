@@ -60,6 +60,7 @@ var sqlitePragmas = []struct{ name, value string }{
 // parameters of a PostgreSQL DSN (search_path=..., for example) become
 // run-time parameters of each connection.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	const pgMaxOpenConns = 20
 	var db *bun.DB
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -67,7 +68,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		db = bun.NewDB(sql.OpenDB(connector), pgdialect.New())
+		sqldb := sql.OpenDB(connector)
+		// database/sql pools are unbounded; a burst of requests would exceed
+		// the server's max_connections (100 by default). Callers needing
+		// more set it on DB().DB.
+		sqldb.SetMaxOpenConns(pgMaxOpenConns)
+		sqldb.SetMaxIdleConns(pgMaxOpenConns)
+		db = bun.NewDB(sqldb, pgdialect.New())
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
 		name, memory, err := sqliteDSN(strings.TrimPrefix(dsn, "sqlite:"))
 		if err != nil {
