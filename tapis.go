@@ -178,7 +178,13 @@ func (s *Server) housekeeping() {
 			} else if n > 0 {
 				s.log.Debug("purged expired revocations", "count", n)
 			}
-			if n, err := s.cfg.Stores.Auth.PurgeAuthCodes(ctx, s.cfg.Now().Add(-time.Hour)); err != nil {
+			// Redeemed codes are kept while the tokens they produced may live,
+			// so a late replay still revokes them.
+			keep := s.cfg.MaxRefreshTTL
+			if keep <= 0 {
+				keep = 90 * 24 * time.Hour
+			}
+			if n, err := s.cfg.Stores.Auth.PurgeAuthCodes(ctx, s.cfg.Now().Add(-keep)); err != nil {
 				s.log.Error("purging expired authorization codes failed", "err", err)
 			} else if n > 0 {
 				s.log.Debug("purged expired authorization codes", "count", n)
