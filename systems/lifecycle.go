@@ -81,6 +81,13 @@ func (svc *Service) setFlag(ctx context.Context, p tenancy.Principal, id string,
 	if err := svc.store.SaveSystems(ctx, p.TenantID, batch, []HistoryRecord{svc.history(p, id, op, desc)}); err != nil {
 		return 0, conflictErr(err, id)
 	}
+	if action == ActionDelete && svc.acc != nil {
+		// As the original: a deleted system's fine-grained permissions go;
+		// shares stay (undelete restores no permission).
+		if err := svc.acc.PurgeSystemPerms(ctx, p.TenantID, id); err != nil {
+			return 0, err
+		}
+	}
 	return 1, nil
 }
 

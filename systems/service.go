@@ -51,6 +51,9 @@ type Config struct {
 	Tenancy *tenancy.Service
 	// Authorizer decides every operation; default OwnerOrAdmin.
 	Authorizer Authorizer
+	// Access stores permissions and shares; without it the permission and
+	// sharing operations answer 501.
+	Access AccessStore
 	// Credentials and HostEval are optional: without them a create that
 	// carries credentials, or uses HOST_EVAL, answers a clear 501.
 	Credentials CredentialSetter
@@ -62,6 +65,7 @@ type Config struct {
 // Service is the Systems service.
 type Service struct {
 	store Store
+	acc   AccessStore
 	ten   *tenancy.Service
 	authz Authorizer
 	creds CredentialSetter
@@ -82,6 +86,9 @@ func NewService(cfg Config) (*Service, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("systems: Config is missing %v", missing)
 	}
+	if cfg.Authorizer == nil && cfg.Access != nil {
+		cfg.Authorizer = AccessPolicy{Tenancy: cfg.Tenancy, Store: cfg.Access}
+	}
 	if cfg.Authorizer == nil {
 		cfg.Authorizer = OwnerOrAdmin{Tenancy: cfg.Tenancy}
 	}
@@ -91,7 +98,7 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: cfg.Store, ten: cfg.Tenancy, authz: cfg.Authorizer, creds: cfg.Credentials,
+	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, creds: cfg.Credentials,
 		eval: cfg.HostEval, log: cfg.Logger, now: cfg.Now}, nil
 }
 

@@ -27,3 +27,7 @@ func TestAuthStore(t *testing.T) {
 func TestSystemsStore(t *testing.T) {
 	systemstest.RunStoreTests(t, func(*testing.T) systems.Store { return memory.New() })
 }
+
+func TestAccessStore(t *testing.T) {
+	systemstest.RunAccessStoreTests(t, func(t *testing.T) systems.AccessStore { return memory.New() })
+}

@@ -1,0 +1,102 @@
+package systemstest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis/systems"
+)
+
+// RunAccessStoreTests runs the conformance suite of systems.AccessStore
+// against fresh stores from newStore.
+func RunAccessStoreTests(t *testing.T, newStore func(t *testing.T) systems.AccessStore) {
+	ctx := context.Background()
+	R, M, X := systems.PermRead, systems.PermModify, systems.PermExecute
+	t.Run("grant, read back in canonical order, revoke", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s1", "u1", []systems.Permission{X, R}))
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s1", "u1", []systems.Permission{M, R}))
+		got, err := st.UserPerms(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.Equal(t, []systems.Permission{R, M, X}, got)
+		require.NoError(t, st.RevokePerms(ctx, "dev", "s1", "u1", []systems.Permission{M, X}))
+		got, err = st.UserPerms(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.Equal(t, []systems.Permission{R}, got)
+		require.NoError(t, st.RevokePerms(ctx, "dev", "s1", "u1", []systems.Permission{R, M}), "revoking absent perms is fine")
+		got, err = st.UserPerms(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.NotNil(t, got)
+		assert.Empty(t, got)
+	})
+	t.Run("tenant, system and user isolation", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s1", "u1", []systems.Permission{R}))
+		for _, k := range [][3]string{{"other", "s1", "u1"}, {"dev", "s2", "u1"}, {"dev", "s1", "u2"}} {
+			got, err := st.UserPerms(ctx, k[0], k[1], k[2])
+			require.NoError(t, err)
+			assert.Empty(t, got, "%v", k)
+		}
+		require.NoError(t, st.AddShares(ctx, "dev", "s1", "owner", []string{"u3", systems.PublicGrantee}))
+		sh, err := st.Shares(ctx, "other", "s1")
+		require.NoError(t, err)
+		assert.Empty(t, sh)
+		ids, err := st.AccessibleSystems(ctx, "other", "u3")
+		require.NoError(t, err)
+		assert.Empty(t, ids)
+		ids, err = st.PublicSystems(ctx, "other")
+		require.NoError(t, err)
+		assert.Empty(t, ids)
+	})
+	t.Run("purge removes every user's permissions on one system", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s1", "u1", []systems.Permission{R}))
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s1", "u2", []systems.Permission{X}))
+		require.NoError(t, st.GrantPerms(ctx, "dev", "s2", "u1", []systems.Permission{R}))
+		require.NoError(t, st.GrantPerms(ctx, "other", "s1", "u1", []systems.Permission{R}))
+		require.NoError(t, st.PurgeSystemPerms(ctx, "dev", "s1"))
+		for _, k := range [][3]string{{"dev", "s1", "u1"}, {"dev", "s1", "u2"}} {
+			got, err := st.UserPerms(ctx, k[0], k[1], k[2])
+			require.NoError(t, err)
+			assert.Empty(t, got)
+		}
+		for _, k := range [][3]string{{"dev", "s2", "u1"}, {"other", "s1", "u1"}} {
+			got, err := st.UserPerms(ctx, k[0], k[1], k[2])
+			require.NoError(t, err)
+			assert.Equal(t, []systems.Permission{R}, got, "%v untouched", k)
+		}
+	})
+	t.Run("shares: first grantor kept, removal by anyone, ordered", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.AddShares(ctx, "dev", "s1", "owner", []string{"u2", "u1"}))
+		require.NoError(t, st.AddShares(ctx, "dev", "s1", "mod", []string{"u1", "u3"}))
+		sh, err := st.Shares(ctx, "dev", "s1")
+		require.NoError(t, err)
+		assert.Equal(t, []systems.Share{{Grantee: "u1", Grantor: "owner"}, {Grantee: "u2", Grantor: "owner"}, {Grantee: "u3", Grantor: "mod"}}, sh)
+		require.NoError(t, st.RemoveShares(ctx, "dev", "s1", []string{"u1", "nobody"}))
+		sh, err = st.Shares(ctx, "dev", "s1")
+		require.NoError(t, err)
+		assert.Equal(t, []systems.Share{{Grantee: "u2", Grantor: "owner"}, {Grantee: "u3", Grantor: "mod"}}, sh)
+		empty, err := st.Shares(ctx, "dev", "s9")
+		require.NoError(t, err)
+		assert.NotNil(t, empty)
+	})
+	t.Run("accessible and public systems", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.GrantPerms(ctx, "dev", "b-read", "u1", []systems.Permission{R}))
+		require.NoError(t, st.GrantPerms(ctx, "dev", "c-modify", "u1", []systems.Permission{M}))
+		require.NoError(t, st.GrantPerms(ctx, "dev", "x-exec", "u1", []systems.Permission{X}))
+		require.NoError(t, st.AddShares(ctx, "dev", "a-shared", "o", []string{"u1"}))
+		require.NoError(t, st.AddShares(ctx, "dev", "d-public", "o", []string{systems.PublicGrantee}))
+		require.NoError(t, st.AddShares(ctx, "dev", "e-other", "o", []string{"u2"}))
+		ids, err := st.AccessibleSystems(ctx, "dev", "u1")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a-shared", "b-read", "c-modify", "d-public"}, ids, "EXECUTE alone does not list a system")
+		pub, err := st.PublicSystems(ctx, "dev")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"d-public"}, pub)
+	})
+}
