@@ -34,11 +34,17 @@ func TestAttributeRules(t *testing.T) {
 		{"5 lengths", "SYSLIB_TOO_LONG_ATTR", false, func(s *System) { s.Description = strings.Repeat("d", 2049) }, func(s *System) { s.Description = strings.Repeat("d", 2048) }, false},
 		{"6 canExec LINUX", "SYSLIB_CANEXEC_INVALID_SYSTYPE", false, func(s *System) {
 			s.SystemType, s.Port, s.CanExec, s.JobWorkingDir, s.JobRuntimes = TypeIRODS, 1247, true, "w", []JobRuntime{{RuntimeType: "DOCKER"}}
-		}, func(s *System) { s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "DOCKER"}} }, false},
+		}, func(s *System) {
+			s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "DOCKER"}}
+		}, false},
 		{"7 canExec jobWorkingDir", "SYSLIB_CANEXEC_NO_JOBWORKINGDIR_INPUT", false, func(s *System) { s.CanExec, s.JobRuntimes = true, []JobRuntime{{RuntimeType: "ZIP"}} },
-			func(s *System) { s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "ZIP"}} }, false},
+			func(s *System) {
+				s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "ZIP"}}
+			}, false},
 		{"8 canExec runtime", "SYSLIB_CANEXEC_NO_JOBRUNTIME_INPUT", false, func(s *System) { s.CanExec, s.JobWorkingDir = true, "w" },
-			func(s *System) { s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "SINGULARITY"}} }, false},
+			func(s *System) {
+				s.CanExec, s.JobWorkingDir, s.JobRuntimes = true, "w", []JobRuntime{{RuntimeType: "SINGULARITY"}}
+			}, false},
 		{"9 batch scheduler", "SYSLIB_ISBATCH_NOSCHED", false, func(s *System) {
 			s.CanRunBatch, s.BatchLogicalQueues, s.BatchDefaultLogicalQueue = true, []LogicalQueue{{Name: "q", HPCQueueName: "n"}}, "q"
 		}, func(s *System) {
@@ -72,7 +78,9 @@ func TestAttributeRules(t *testing.T) {
 		{"21 FIXED needs value", "SYSLIB_ENV_VAR_FIXED_UNSET", false, func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "K", Value: EnvNotSet, InputMode: "FIXED"}} },
 			func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "K", Value: "", InputMode: "FIXED"}} }, false},
 		{"22 REQUIRED has no value", "SYSLIB_ENV_VAR_REQUIRED_SET", false, func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "K", Value: "x", InputMode: "REQUIRED"}} },
-			func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "K", Value: EnvNotSet, InputMode: "REQUIRED"}} }, false},
+			func(s *System) {
+				s.JobEnvVariables = []KeyValuePair{{Key: "K", Value: EnvNotSet, InputMode: "REQUIRED"}}
+			}, false},
 		{"23 env prefix", "SYSLIB_ENV_VAR_INVALID_PREFIX", false, func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "_tapisX", InputMode: "INCLUDE_BY_DEFAULT"}} },
 			func(s *System) { s.JobEnvVariables = []KeyValuePair{{Key: "tapisX", InputMode: "INCLUDE_BY_DEFAULT"}} }, false},
 		{"24 control characters", "SYSLIB_CTL_CHR_ATTR", false, func(s *System) { s.Tags = []string{"a\x07b"} }, func(s *System) { s.Tags = []string{"a b"} }, false},
