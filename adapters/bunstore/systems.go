@@ -1,0 +1,324 @@
+package bunstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tapis-go/tapis/systems"
+)
+
+var _ systems.Store = (*Store)(nil)
+
+// CreateSystem implements systems.Store: it inserts s at version 1 and its
+// history record in one transaction. ErrAlreadyExists when the id is taken
+// in the tenant, deleted systems included; ErrInvalid when the record is not
+// the system's (its Tenant or SystemID differ).
+func (s *Store) CreateSystem(ctx context.Context, sys systems.System, h systems.HistoryRecord) error {
+	const what = "create system"
+	if h.Tenant != sys.Tenant || h.SystemID != sys.ID {
+		return sentinel(systems.ErrInvalid, what+": history record of another system")
+	}
+	row, err := systemToRow(sys)
+	if err != nil {
+		return err
+	}
+	row.Version = 1
+	hist := systemHistoryToRow(h)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(hist).Returning("NULL").Exec(ctx)
+		return err
+	})
+	return writeErr(err, what)
+}
+
+// PurgeSystem implements systems.Store: it deletes the system and its
+// history in one transaction (explicitly: the ON DELETE CASCADE of the
+// foreign key only backs it up); ErrNotFound when there is no such system.
+func (s *Store) PurgeSystem(ctx context.Context, tenant, id string) error {
+	const what = "purge system"
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewDelete().Model((*systemHistoryRow)(nil)).
+			Where("tenant = ?", tenant).Where("system_id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.NewDelete().Model((*systemRow)(nil)).
+			Where("tenant = ?", tenant).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return sentinel(systems.ErrNotFound, what)
+		}
+		return nil
+	})
+	return deleteErr(err, what)
+}
+
+// GetSystem implements systems.Store.
+func (s *Store) GetSystem(ctx context.Context, tenant, id string) (systems.System, error) {
+	row := new(systemRow)
+	err := s.db.NewSelect().Model(row).Where("tenant = ?", tenant).Where("id = ?", id).Scan(ctx)
+	if err != nil {
+		return systems.System{}, readErr(err, "get system")
+	}
+	return row.domain()
+}
+
+// SaveSystems implements systems.Store. Every system and record must be of
+// tenant (ErrInvalid otherwise, before anything is written). Then, in one
+// transaction, each system is written with
+//
+//	UPDATE systems SET ..., version = version + 1
+//	WHERE tenant = ? AND id = ? AND version = ?
+//
+// and the history records are inserted after them. A system that matches no
+// row rolls everything back: ErrNotFound when no such system exists in the
+// tenant, else ErrConflict (its version moved on, or it came twice in the
+// batch). So does a record of a system absent from the tenant (ErrNotFound).
+func (s *Store) SaveSystems(ctx context.Context, tenant string, list []systems.System, history []systems.HistoryRecord) error {
+	const what = "save systems"
+	rows := make([]*systemRow, 0, len(list))
+	saved := make(map[string]bool, len(list))
+	for _, sys := range list {
+		if sys.Tenant != tenant {
+			return sentinel(systems.ErrInvalid, what+": system of another tenant")
+		}
+		row, err := systemToRow(sys)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row)
+		saved[sys.ID] = true
+	}
+	hists := make([]*systemHistoryRow, 0, len(history))
+	var others []string // systems the records name that the batch does not save
+	for _, h := range history {
+		if h.Tenant != tenant {
+			return sentinel(systems.ErrInvalid, what+": history record of another tenant")
+		}
+		hists = append(hists, systemHistoryToRow(h))
+		if !saved[h.SystemID] && !slices.Contains(others, h.SystemID) {
+			others = append(others, h.SystemID)
+		}
+	}
+	if len(rows) == 0 && len(hists) == 0 {
+		return nil
+	}
+	// Rows are locked in id order, so that two batches sharing systems
+	// (a parent and its children) cannot deadlock on PostgreSQL; the same id
+	// twice keeps its order and conflicts.
+	slices.SortStableFunc(rows, func(a, b *systemRow) int { return strings.Compare(a.ID, b.ID) })
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, row := range rows {
+			if err := updateSystem(ctx, tx, row); err != nil {
+				return err
+			}
+		}
+		if len(hists) == 0 {
+			return nil
+		}
+		if err := systemsExist(ctx, tx, tenant, others); err != nil {
+			return err
+		}
+		// One multi-row INSERT keeps the records in slice order (seq is
+		// assigned row by row).
+		_, err := tx.NewInsert().Model(&hists).Returning("NULL").Exec(ctx)
+		return err
+	})
+	if errors.Is(err, systems.ErrConflict) {
+		return err
+	}
+	return writeErr(err, what)
+}
+
+// systemsExist returns ErrNotFound unless every id names a system of the
+// tenant. The foreign key of system_history backs this check up.
+func systemsExist(ctx context.Context, db bun.IDB, tenant string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	n, err := db.NewSelect().Model((*systemRow)(nil)).
+		Where("tenant = ?", tenant).Where("id IN (?)", bun.List(ids)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n != int64(len(ids)) {
+		return sentinel(systems.ErrNotFound, "system history: no such system")
+	}
+	return nil
+}
+
+// updateSystem writes one system at the version it was read at.
+func updateSystem(ctx context.Context, tx bun.Tx, row *systemRow) error {
+	res, err := tx.NewUpdate().Model(row).
+		ExcludeColumn("tenant", "id", "version").
+		Set("version = version + 1").
+		Where("tenant = ?", row.Tenant).
+		Where("id = ?", row.ID).
+		Where("version = ?", row.Version).
+		Exec(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 1 {
+		return nil
+	}
+	found, err := tx.NewSelect().Model((*systemRow)(nil)).
+		Where("tenant = ?", row.Tenant).Where("id = ?", row.ID).Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return sentinel(systems.ErrNotFound, fmt.Sprintf("save system %q", row.ID))
+	}
+	return sentinel(systems.ErrConflict, fmt.Sprintf("save system %q: stored version is not %d", row.ID, row.Version))
+}
+
+// ListSystems implements systems.Store: the tenant's systems matching f,
+// ordered by id. A non-nil empty f.IDs matches nothing.
+func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFilter) ([]systems.System, error) {
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return []systems.System{}, nil
+	}
+	var rows []systemRow
+	q := s.db.NewSelect().Model(&rows).Where("tenant = ?", tenant).Order("id")
+	if f.Owner != "" {
+		q = q.Where("owner = ?", f.Owner)
+	}
+	if f.IDs != nil {
+		q = q.Where("id IN (?)", bun.List(f.IDs))
+	}
+	if f.ParentID != "" {
+		q = q.Where("parent_id = ?", f.ParentID)
+	}
+	if !f.IncludeDeleted {
+		q = q.Where("deleted = ?", false)
+	}
+	switch {
+	case f.Limit > 0:
+		q = q.Limit(int64(f.Limit))
+	case f.Skip > 0:
+		// SQLite accepts OFFSET only after a LIMIT.
+		q = q.Limit(math.MaxInt64)
+	}
+	if f.Skip > 0 {
+		q = q.Offset(int64(f.Skip))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, readErr(err, "list systems")
+	}
+	out := make([]systems.System, 0, len(rows))
+	for i := range rows {
+		sys, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sys)
+	}
+	return out, nil
+}
+
+// AddHistory implements systems.Store: ErrNotFound when the record's system
+// does not exist in its tenant (deleted systems do).
+func (s *Store) AddHistory(ctx context.Context, h systems.HistoryRecord) error {
+	const what = "add system history"
+	row := systemHistoryToRow(h)
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := systemsExist(ctx, tx, h.Tenant, []string{h.SystemID}); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(row).Returning("NULL").Exec(ctx)
+		return err
+	})
+	return writeErr(err, what)
+}
+
+// ListHistory implements systems.Store: the system's records in insertion
+// order, an empty list when there are none.
+func (s *Store) ListHistory(ctx context.Context, tenant, systemID string) ([]systems.HistoryRecord, error) {
+	var rows []systemHistoryRow
+	err := s.db.NewSelect().Model(&rows).
+		Where("tenant = ?", tenant).Where("system_id = ?", systemID).Order("seq").Scan(ctx)
+	if err != nil {
+		return nil, readErr(err, "list system history")
+	}
+	out := make([]systems.HistoryRecord, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].domain())
+	}
+	return out, nil
+}
+
+// CreateProfile implements systems.Store: ErrAlreadyExists for a taken name
+// in the tenant.
+func (s *Store) CreateProfile(ctx context.Context, p systems.SchedulerProfile) error {
+	row, err := profileToRow(p)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.NewInsert().Model(row).Returning("NULL").Exec(ctx)
+	return writeErr(err, "create scheduler profile")
+}
+
+// GetProfile implements systems.Store.
+func (s *Store) GetProfile(ctx context.Context, tenant, name string) (systems.SchedulerProfile, error) {
+	row := new(profileRow)
+	err := s.db.NewSelect().Model(row).Where("tenant = ?", tenant).Where("name = ?", name).Scan(ctx)
+	if err != nil {
+		return systems.SchedulerProfile{}, readErr(err, "get scheduler profile")
+	}
+	return row.domain()
+}
+
+// ListProfiles implements systems.Store, ordered by name.
+func (s *Store) ListProfiles(ctx context.Context, tenant string) ([]systems.SchedulerProfile, error) {
+	var rows []profileRow
+	if err := s.db.NewSelect().Model(&rows).Where("tenant = ?", tenant).Order("name").Scan(ctx); err != nil {
+		return nil, readErr(err, "list scheduler profiles")
+	}
+	out := make([]systems.SchedulerProfile, 0, len(rows))
+	for i := range rows {
+		p, err := rows[i].domain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// DeleteProfile implements systems.Store: ErrNotFound when absent.
+func (s *Store) DeleteProfile(ctx context.Context, tenant, name string) error {
+	const what = "delete scheduler profile"
+	res, err := s.db.NewDelete().Model((*profileRow)(nil)).
+		Where("tenant = ?", tenant).Where("name = ?", name).Exec(ctx)
+	if err != nil {
+		return deleteErr(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return deleteErr(err, what)
+	}
+	if n == 0 {
+		return sentinel(systems.ErrNotFound, what)
+	}
+	return nil
+}
