@@ -36,6 +36,11 @@ type Stores struct {
 	// Systems persists systems, their history and scheduler profiles; when
 	// nil, OAuth2 is used if it implements systems.Store.
 	Systems systems.Store
+	// Access persists system permissions and shares; when nil, OAuth2 is
+	// used if it implements systems.AccessStore. Without one, only owners
+	// and tenant admins reach a system and the permission and sharing
+	// operations answer 501.
+	Access systems.AccessStore
 }
 
 // Config configures a Server. Dependencies are interface-typed fields; a zero
@@ -70,7 +75,7 @@ type Config struct {
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
 	// SystemsAuthorizer decides who may do what to a system; default
-	// systems.OwnerOrAdmin.
+	// systems.AccessPolicy (owners, tenant admins, permissions, shares).
 	SystemsAuthorizer systems.Authorizer
 	Logger            *slog.Logger
 	Now               func() time.Time
@@ -108,6 +113,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Stores.Systems == nil {
 		cfg.Stores.Systems, _ = cfg.Stores.OAuth2.(systems.Store)
+	}
+	if cfg.Stores.Access == nil {
+		cfg.Stores.Access, _ = cfg.Stores.OAuth2.(systems.AccessStore)
 	}
 	if cfg.Stores.Systems == nil {
 		problems = append(problems, errors.New("tapis: Config.Stores.Systems is required (Stores.OAuth2 does not implement systems.Store)"))
@@ -151,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
+	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
 		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err

@@ -166,6 +166,7 @@ func (h *handlers) registerSystems(api huma.API) {
 			return sysOK(URLResult{URL: h.systemURL(ctx, p.TenantID, in.SystemID)}, "SYSAPI_UPDATED System updated: patchSystem "+in.SystemID), nil
 		})
 	h.registerSystemLifecycle(api)
+	h.registerPerms(api)
 }
 
 func (h *handlers) registerSystemLifecycle(api huma.API) {
