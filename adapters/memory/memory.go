@@ -24,6 +24,7 @@ type Store struct {
 	accounts    map[tenantKey]oauth2.Account
 	authm       *authMaps
 	sysm        *sysMaps
+	credm       *credMaps
 	accm        *accessMaps
 }
 
