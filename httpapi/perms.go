@@ -20,7 +20,8 @@ type PermsBody struct {
 	Permissions []string `json:"permissions" minItems:"1" maxItems:"10" doc:"READ, MODIFY, EXECUTE (any case) or *."`
 }
 
-type permsPath struct {
+// PermsPathParams names a system and a user in the path.
+type PermsPathParams struct {
 	SystemID string `path:"systemId" maxLength:"80"`
 	UserName string `path:"userName" maxLength:"60"`
 }
@@ -30,7 +31,7 @@ func (h *handlers) registerPerms(api huma.API) {
 	tags := []string{"Permissions"}
 	register(api, h, huma.Operation{OperationID: "getUserPerms", Method: http.MethodGet, Path: "/v3/systems/perms/{systemId}/user/{userName}",
 		Summary: "A user's permissions on a system.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *permsPath) (*SysOutput[NamesResult], error) {
+		func(ctx context.Context, in *PermsPathParams) (*SysOutput[NamesResult], error) {
 			perms, err := svc.UserPerms(ctx, principalOf(ctx), in.SystemID, in.UserName)
 			if err != nil {
 				return nil, err
@@ -38,7 +39,7 @@ func (h *handlers) registerPerms(api huma.API) {
 			return sysOK(NamesResult{Names: perms}, fmt.Sprintf("TAPIS_FOUND System permissions found: %d items", len(perms))), nil
 		})
 	type grantIn struct {
-		permsPath
+		PermsPathParams
 		Body PermsBody
 	}
 	register(api, h, huma.Operation{OperationID: "grantUserPerms", Method: http.MethodPost, Path: "/v3/systems/perms/{systemId}/user/{userName}",
@@ -60,7 +61,7 @@ func (h *handlers) registerPerms(api huma.API) {
 			return sysOK(Null{}, fmt.Sprintf("SYSAPI_PERMS_REVOKED Permissions %v revoked from user %s on system %s.", perms, in.UserName, in.SystemID)), nil
 		})
 	type oneIn struct {
-		permsPath
+		PermsPathParams
 		Permission string `path:"permission" maxLength:"16"`
 	}
 	register(api, h, huma.Operation{OperationID: "revokeUserPerm", Method: http.MethodDelete, Path: "/v3/systems/perms/{systemId}/user/{userName}/{permission}",
