@@ -69,16 +69,18 @@ type matrixOp struct {
 }
 
 var matrixOps = map[string]matrixOp{
-	"healthCheck":            {allowed: everyone, ok: 200, otherTen: 200},
-	"readyCheck":             {allowed: everyone, ok: 200, otherTen: 200},
-	"getSystems":             {allowed: everyone, ok: 200, otherTen: 200, query: "?listType=ALL&select=allAttributes", listCheck: true},
-	"createSystem":           {allowed: everyone, ok: 201, otherTen: 201, body: func(c *matrixCase) any { return linuxSystem("n" + c.tag) }},
-	"getSystem":              {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"isEnabled":              {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"getHistory":             {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"getShareInfo":           {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"patchSystem":            {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"description": "patched"} }},
-	"putSystem":              {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"host": "h2.example.org", "defaultAuthnMethod": "PASSWORD"} }},
+	"healthCheck":  {allowed: everyone, ok: 200, otherTen: 200},
+	"readyCheck":   {allowed: everyone, ok: 200, otherTen: 200},
+	"getSystems":   {allowed: everyone, ok: 200, otherTen: 200, query: "?listType=ALL&select=allAttributes", listCheck: true},
+	"createSystem": {allowed: everyone, ok: 201, otherTen: 201, body: func(c *matrixCase) any { return linuxSystem("n" + c.tag) }},
+	"getSystem":    {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"isEnabled":    {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"getHistory":   {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"getShareInfo": {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"patchSystem":  {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"description": "patched"} }},
+	"putSystem": {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any {
+		return map[string]any{"host": "h2.example.org", "defaultAuthnMethod": "PASSWORD"}
+	}},
 	"shareSystem":            {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"users": []string{"testuser9"}} }},
 	"unShareSystem":          {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"users": []string{"testuser9"}} }},
 	"shareSystemPublic":      {allowed: modifiers, ok: 200, refused: 403, otherTen: 404},

@@ -15,8 +15,6 @@ func validLinux() System {
 	return s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // Every rule of reference/systems.md §3.2 (except those needing the store,
 // tested in service_test.go) with a failing and a passing case.
 func TestAttributeRules(t *testing.T) {
