@@ -1,0 +1,193 @@
+package search
+
+import (
+	"strings"
+	"time"
+)
+
+// Dialect is the SQL dialect ToSQL writes.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+// SQLiteTimeFormat is the text form in which bun (v1.3, sqlitedialect)
+// writes a time.Time, in UTC: on SQLite a Timestamp column holds this text
+// and ToSQL passes timestamp values in the same form, so that comparing the
+// text compares the instants (the fraction has no trailing zeros, and '+'
+// sorts before '.' and the digits).
+const SQLiteTimeFormat = "2006-01-02 15:04:05.999999-07:00"
+
+// ToSQL translates a tree into a WHERE fragment with ? placeholders (bun's
+// placeholder on both dialects) and its arguments. Identifiers come only
+// from Attr.Column, values only travel as arguments. A nil tree gives
+// "1 = 1". The fragment is parenthesised where it needs to be, so it can be
+// ANDed with other conditions as it is; it must not be negated (see NULL in
+// the package comment).
+//
+// Assumptions about the columns, which are how the bun adapters store them:
+// String and Enum are text; Int is an integer; Bool is a boolean (0/1 on
+// SQLite); Tags is a JSON array of strings held as text; Timestamp is a
+// TIMESTAMPTZ on PostgreSQL and, on SQLite, text in SQLiteTimeFormat. Text
+// comparisons use byte order (COLLATE "C" on PostgreSQL; SQLite's default
+// BINARY), and LIKE is case-sensitive (GLOB on SQLite), so the results are
+// those of Eval.
+func ToSQL(n Node, d Dialect) (string, []any) {
+	if n == nil {
+		return "1 = 1", nil
+	}
+	w := sqlWriter{d: d}
+	w.node(n)
+	return w.b.String(), w.args
+}
+
+type sqlWriter struct {
+	d    Dialect
+	b    strings.Builder
+	args []any
+}
+
+func (w *sqlWriter) node(n Node) {
+	switch n := n.(type) {
+	case And:
+		w.group(n, " AND ")
+	case Or:
+		w.group(n, " OR ")
+	case Cond:
+		w.cond(n)
+	}
+}
+
+func (w *sqlWriter) group(nodes []Node, sep string) {
+	w.b.WriteByte('(')
+	for i, n := range nodes {
+		if i > 0 {
+			w.b.WriteString(sep)
+		}
+		w.node(n)
+	}
+	w.b.WriteByte(')')
+}
+
+// arg writes a placeholder for one value.
+func (w *sqlWriter) arg(v any) {
+	if t, ok := v.(time.Time); ok && w.d == SQLite {
+		v = t.UTC().Format(SQLiteTimeFormat)
+	}
+	w.b.WriteByte('?')
+	w.args = append(w.args, v)
+}
+
+// list writes "(?, ?, ...)".
+func (w *sqlWriter) list(vals []any) {
+	w.b.WriteByte('(')
+	for i, v := range vals {
+		if i > 0 {
+			w.b.WriteString(", ")
+		}
+		w.arg(v)
+	}
+	w.b.WriteByte(')')
+}
+
+// column writes the column, with COLLATE "C" for the ordering of text on
+// PostgreSQL.
+func (w *sqlWriter) column(a *Attr, ordered bool) {
+	w.b.WriteString(a.Column)
+	if ordered && w.d == Postgres && (a.Type == String || a.Type == Enum) {
+		w.b.WriteString(` COLLATE "C"`)
+	}
+}
+
+var sqlOps = map[Op]string{Eq: " = ", Neq: " <> ", Lt: " < ", Lte: " <= ", Gt: " > ", Gte: " >= "}
+
+func (w *sqlWriter) cond(c Cond) {
+	if c.Attr.Type == Tags {
+		w.tags(c)
+		return
+	}
+	switch c.Op {
+	case Eq, Neq, Lt, Lte, Gt, Gte:
+		w.column(c.Attr, c.Op != Eq && c.Op != Neq)
+		w.b.WriteString(sqlOps[c.Op])
+		w.arg(c.Values[0])
+	case Between, Nbetween:
+		w.column(c.Attr, true)
+		if c.Op == Nbetween {
+			w.b.WriteString(" NOT")
+		}
+		w.b.WriteString(" BETWEEN ")
+		w.arg(c.Values[0])
+		w.b.WriteString(" AND ")
+		w.arg(c.Values[1])
+	case In, Nin:
+		w.column(c.Attr, false)
+		if c.Op == Nin {
+			w.b.WriteString(" NOT")
+		}
+		w.b.WriteString(" IN ")
+		w.list(c.Values)
+	case Like, Nlike:
+		p := c.Values[0].(Pattern)
+		w.column(c.Attr, false)
+		if c.Op == Nlike {
+			w.b.WriteString(" NOT")
+		}
+		if w.d == SQLite {
+			w.b.WriteString(" GLOB ")
+			w.arg(p.glob())
+		} else {
+			w.b.WriteString(" LIKE ")
+			w.arg(p.String())
+			w.b.WriteString(` ESCAPE '\'`)
+		}
+	}
+}
+
+// tags writes a test of overlap between a JSON array column and the values:
+// EXISTS for in and contains, its negation (on a non-NULL column) for nin
+// and ncontains.
+func (w *sqlWriter) tags(c Cond) {
+	neg := c.Op == Nin || c.Op == Ncontains
+	if neg {
+		w.b.WriteByte('(')
+		w.b.WriteString(c.Attr.Column)
+		w.b.WriteString(" IS NOT NULL AND NOT ")
+	}
+	if w.d == SQLite {
+		w.b.WriteString("EXISTS (SELECT 1 FROM json_each(")
+		w.b.WriteString(c.Attr.Column)
+		w.b.WriteString(") AS j WHERE j.value IN ")
+	} else {
+		w.b.WriteString("EXISTS (SELECT 1 FROM json_array_elements_text(CAST(")
+		w.b.WriteString(c.Attr.Column)
+		w.b.WriteString(" AS json)) AS t(v) WHERE t.v IN ")
+	}
+	w.list(c.Values)
+	w.b.WriteByte(')')
+	if neg {
+		w.b.WriteByte(')')
+	}
+}
+
+// OrderSQL writes an ORDER BY list (without the keywords) for orders, in
+// the order CompareRows gives: text by bytes, NULLs first in ascending order
+// and last in descending order. It is empty for no orders.
+func OrderSQL(orders []Order, d Dialect) string {
+	w := sqlWriter{d: d}
+	for i, o := range orders {
+		if i > 0 {
+			w.b.WriteString(", ")
+		}
+		w.column(o.Attr, true)
+		if o.Desc {
+			w.b.WriteString(" DESC NULLS LAST")
+		} else {
+			w.b.WriteString(" ASC NULLS FIRST")
+		}
+	}
+	return w.b.String()
+}
