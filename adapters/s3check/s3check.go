@@ -17,9 +17,10 @@
 //     hostcheck.ErrUnreachable;
 //   - a deadline passes (dial, TLS handshake, response header, or the whole
 //     check): hostcheck.ErrTimeout;
-//   - the dialer refuses the address (an SSRF guard plugged in through
-//     Options.DialContext): its own error, for example
-//     hostcheck.ErrForbiddenAddress, is kept.
+//   - the dialer fails with an error that already wraps one of
+//     hostcheck.ErrForbiddenAddress, ErrTimeout or ErrUnreachable (as
+//     hostcheck.Policy.Dial does, plugged in through Options.DialContext):
+//     that class and its message are kept.
 //
 // A rootDir prefix under which no object exists is not an error: S3 has no
 // directories, so an empty prefix is a valid, empty rootDir (as in Tapis,
@@ -337,10 +338,14 @@ func classify(callerCtx context.Context, err error, ep endpoint, bucket string, 
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
+	// A dialer that classifies its own failures (hostcheck.Policy.Dial: SSRF
+	// guard, connect timeout, refused) is taken at its word.
+	for _, class := range []error{hostcheck.ErrForbiddenAddress, hostcheck.ErrTimeout, hostcheck.ErrUnreachable} {
+		if errors.Is(err, class) {
+			return fail(class, "%s: %s", ep, innermost(err))
+		}
+	}
 	switch {
-	case errors.Is(err, hostcheck.ErrForbiddenAddress):
-		// The dialer's own verdict (SSRF guard): keep its class and words.
-		return fail(hostcheck.ErrForbiddenAddress, "%s: %s", ep, innermost(err))
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
 		return fail(hostcheck.ErrTimeout, "%s did not answer in time (%s)", ep, innermost(err))
 	case callerCtx.Err() != nil && !errors.Is(callerCtx.Err(), context.DeadlineExceeded):

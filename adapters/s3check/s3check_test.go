@@ -3,6 +3,7 @@ package s3check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -349,4 +350,34 @@ func TestParseEndpoint(t *testing.T) {
 	err := New(Options{}).Verify(context.Background(), target("ftp://s3.example.org", fakeBucket, "/"), cred)
 	requireClass(t, err, hostcheck.ErrUnreachable, cred)
 	assert.True(t, strings.Contains(err.Error(), "http or https"), err.Error())
+}
+
+func TestDialerTimeoutClassKept(t *testing.T) {
+	c := New(Options{DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+		return nil, fmt.Errorf("%w: could not connect to %s within 1s", hostcheck.ErrTimeout, addr)
+	}})
+	cred := accessKey(fakeKey, fakeSecret)
+	err := c.Verify(context.Background(), target("http://192.0.2.1:9000", fakeBucket, "/"), cred)
+	requireClass(t, err, hostcheck.ErrTimeout, cred)
+	assert.NotErrorIs(t, err, hostcheck.ErrUnreachable)
+}
+
+// The policy plugs in through Options.DialContext and Guard.
+func TestUnderPolicy(t *testing.T) {
+	ep := newFakeS3(t)
+	good := accessKey(fakeKey, fakeSecret)
+	ctx := context.Background()
+
+	allow := hostcheck.Policy{AllowPrivate: true, CheckTimeout: 5 * time.Second}
+	v := allow.Guard(New(Options{DialContext: allow.Dial}))
+	require.NoError(t, v.Verify(ctx, target(ep, fakeBucket, "/data"), good))
+	requireClass(t, v.Verify(ctx, target(ep, fakeBucket, "/data"), accessKey(fakeKey, "wrong-secret-x")),
+		hostcheck.ErrBadCredential, good)
+
+	strict := hostcheck.Policy{CheckTimeout: 5 * time.Second} // loopback refused
+	v = strict.Guard(New(Options{DialContext: strict.Dial}))
+	requireClass(t, v.Verify(ctx, target(ep, fakeBucket, "/data"), good), hostcheck.ErrForbiddenAddress, good)
+	// the dialer itself refuses too, when the guard is bypassed
+	requireClass(t, New(Options{DialContext: strict.Dial}).Verify(ctx, target(ep, fakeBucket, "/data"), good),
+		hostcheck.ErrForbiddenAddress, good)
 }
