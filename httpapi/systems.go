@@ -77,14 +77,12 @@ func (h *handlers) registerSystems(api huma.API) {
 		Summary: "Get a system.", Tags: tags}, authRequired,
 		func(ctx context.Context, in *getIn) (*SysOutput[map[string]any], error) {
 			p := principalOf(ctx)
-			if in.ReturnCredentials {
-				return nil, tenancy.Errorf(tenancy.ErrForbidden, "SYSLIB_UNAUTH_GETCRED Only the files and jobs services may read credentials.")
-			}
 			if in.ResourceTenant != "" || in.SharedAppCtx != "" {
 				return nil, tenancy.Errorf(tenancy.ErrForbidden, "SYSLIB_UNAUTH_RESOURCETENANT resourceTenant and sharedAppCtx are for the files and jobs services only.")
 			}
 			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
-				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false")})
+				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false"),
+				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod)})
 			if err != nil {
 				return nil, err
 			}
@@ -167,6 +165,7 @@ func (h *handlers) registerSystems(api huma.API) {
 		})
 	h.registerSystemLifecycle(api)
 	h.registerPerms(api)
+	h.registerCredentials(api)
 }
 
 func (h *handlers) registerSystemLifecycle(api huma.API) {

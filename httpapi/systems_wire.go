@@ -276,7 +276,7 @@ func systemFull(s systems.System) map[string]any {
 		"isPublic": false, "isDynamicEffectiveUser": s.DynamicEffectiveUser || s.IsDynamic(), "sharedWithUsers": nil,
 		"tenant": s.Tenant, "id": s.ID, "description": nullable(s.Description), "systemType": s.SystemType,
 		"owner": s.Owner, "host": s.Host, "enabled": s.Enabled, "effectiveUserId": s.EffectiveUserID,
-		"defaultAuthnMethod": s.DefaultAuthnMethod, "authnCredential": nil, "bucketName": nullable(s.BucketName),
+		"defaultAuthnMethod": s.DefaultAuthnMethod, "authnCredential": credentialOut(s.AuthnCredential, s.DefaultAuthnMethod), "bucketName": nullable(s.BucketName),
 		"rootDir": s.RootDir, "port": s.Port, "useProxy": s.UseProxy, "proxyHost": nullable(s.ProxyHost),
 		"proxyPort": s.ProxyPort, "dtnSystemId": nullable(s.DTNSystemID), "canExec": s.CanExec,
 		"canRunBatch": s.CanRunBatch, "enableCmdPrefix": s.EnableCmdPrefix, "mpiCmd": nullable(s.MPICmd),

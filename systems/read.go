@@ -21,6 +21,10 @@ type GetOptions struct {
 	RequireExec bool
 	// KeepDynamic returns ${apiUserId} instead of the resolved login user.
 	KeepDynamic bool
+	// ReturnCredentials adds the credential the caller would use (the files
+	// and jobs services only), for AuthnMethod or the system's default.
+	ReturnCredentials bool
+	AuthnMethod       AuthnMethod
 }
 
 // actingAs applies impersonation to a principal after checking it is allowed.
@@ -57,6 +61,12 @@ func (svc *Service) live(ctx context.Context, tenant, id string) (System, error)
 // Get returns a system the principal may read, its effectiveUserId resolved
 // for the requesting (or impersonated) user.
 func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt GetOptions) (System, error) {
+	if opt.ReturnCredentials && (!p.IsService() || !slices.Contains(credentialReaders, p.TokenUsername)) {
+		return System{}, errorf(ErrForbidden, "SYSLIB_UNAUTH_GETCRED Only the files and jobs services may read credentials.")
+	}
+	if opt.AuthnMethod != "" && !slices.Contains(AuthnMethods, opt.AuthnMethod) {
+		return System{}, errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", opt.AuthnMethod, AuthnMethods)
+	}
 	p, err := svc.actingAs(ctx, p, opt.ImpersonationID)
 	if err != nil {
 		return System{}, err
@@ -76,8 +86,16 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 			return System{}, errorf(ErrForbidden, "SYSLIB_NOTEXEC System %s is not an execution system (canExec=false).", id)
 		}
 	}
+	if opt.ReturnCredentials {
+		if s.AuthnCredential, err = svc.credentialFor(ctx, p, s, opt.AuthnMethod); err != nil {
+			return System{}, err
+		}
+	}
 	if !opt.KeepDynamic {
 		svc.resolveEffectiveUser(&s, p)
+		if s.DynamicEffectiveUser && s.AuthnCredential != nil && s.AuthnCredential.LoginUser != "" {
+			s.EffectiveUserID = s.AuthnCredential.LoginUser // the user's mapped login
+		}
 	}
 	return s, nil
 }

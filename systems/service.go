@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tapis-go/tapis/credentials"
+	"github.com/tapis-go/tapis/hostcheck"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -18,32 +20,8 @@ import (
 // access for HOST_EVAL) is not configured on this server (HTTP 501).
 var ErrNotConfigured = errors.New("not configured")
 
-// Credential is a secret given for a system: a password, a key pair, an
-// access key or tokens, and the login user it maps to.
-type Credential struct {
-	LoginUser    string
-	Password     string
-	PrivateKey   string
-	PublicKey    string
-	AccessKey    string
-	AccessSecret string
-	AccessToken  string
-	RefreshToken string
-	Certificate  string
-}
-
-// CredentialSetter stores (and, unless skipped, verifies) the credential
-// given inside a system definition at create time; the credentials package
-// provides it.
-type CredentialSetter interface {
-	SetCredential(ctx context.Context, p tenancy.Principal, s System, user string, c Credential, skipCheck bool) error
-}
-
-// HostEvaluator reads an environment variable on a system's host by logging
-// in with a credential (HOST_EVAL); the host checks provide it.
-type HostEvaluator interface {
-	EvalHostVar(ctx context.Context, s System, c Credential, name string) (string, error)
-}
+// Credential is a secret set for a system (credentials.Credential).
+type Credential = credentials.Credential
 
 // Config configures a Service.
 type Config struct {
@@ -54,12 +32,15 @@ type Config struct {
 	// Access stores permissions and shares; without it the permission and
 	// sharing operations answer 501.
 	Access AccessStore
-	// Credentials and HostEval are optional: without them a create that
-	// carries credentials, or uses HOST_EVAL, answers a clear 501.
-	Credentials CredentialSetter
-	HostEval    HostEvaluator
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Vault stores credentials; Verifier checks them against hosts;
+	// Evaluator runs HOST_EVAL. All optional: without them the operations
+	// that need them answer a clear 501 (a credential check is skipped only
+	// when the request says skipCredentialCheck).
+	Vault     credentials.Vault
+	Verifier  hostcheck.Verifier
+	Evaluator hostcheck.Evaluator
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service is the Systems service.
@@ -68,8 +49,9 @@ type Service struct {
 	acc   AccessStore
 	ten   *tenancy.Service
 	authz Authorizer
-	creds CredentialSetter
-	eval  HostEvaluator
+	vault credentials.Vault
+	check hostcheck.Verifier
+	eval  hostcheck.Evaluator
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -98,8 +80,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, creds: cfg.Credentials,
-		eval: cfg.HostEval, log: cfg.Logger, now: cfg.Now}, nil
+	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, vault: cfg.Vault,
+		check: cfg.Verifier, eval: cfg.Evaluator, log: cfg.Logger, now: cfg.Now}, nil
 }
 
 // Store returns the store (for the permissions and search layers).
@@ -237,8 +219,10 @@ func (svc *Service) Create(ctx context.Context, p tenancy.Principal, in CreateIn
 	if s.SystemType == TypeLinux || s.SystemType == TypeIRODS {
 		s.RootDir = normalizeRootDir(s.RootDir)
 	}
-	if in.Credential != nil && svc.creds == nil {
-		return System{}, errorf(ErrNotConfigured, "SYSAPI_CRED_NOT_CONFIGURED Credential storage is not configured on this server: create the system without authnCredential.")
+	if in.Credential != nil {
+		if err := svc.checkCredential(ctx, s, staticUser(s), *in.Credential, in.SkipCredentialCheck); err != nil {
+			return System{}, err
+		}
 	}
 	now := svc.stamp()
 	s.Enabled = in.System.Enabled
@@ -250,7 +234,7 @@ func (svc *Service) Create(ctx context.Context, p tenancy.Principal, in CreateIn
 		return System{}, err
 	}
 	if in.Credential != nil {
-		if err := svc.creds.SetCredential(ctx, p, s, s.EffectiveUserID, *in.Credential, in.SkipCredentialCheck); err != nil {
+		if err := svc.putCredential(ctx, p, s, s.EffectiveUserID, *in.Credential); err != nil {
 			if rerr := svc.store.PurgeSystem(ctx, s.Tenant, s.ID); rerr != nil {
 				svc.log.ErrorContext(ctx, "rolling back a system create failed", "tenant", s.Tenant, "system", s.ID, "err", rerr)
 			}
@@ -269,7 +253,7 @@ func (svc *Service) evalRootDir(ctx context.Context, s *System, c *Credential) e
 	if svc.eval == nil || c == nil {
 		return errorf(ErrNotConfigured, "SYSAPI_HOST_EVAL_NOT_CONFIGURED HOST_EVAL in rootDir needs host access, which is not configured on this server: give an absolute rootDir.")
 	}
-	value, err := svc.eval.EvalHostVar(ctx, *s, *c, he.Var)
+	value, err := svc.eval.EvalEnv(ctx, target(*s, staticUser(*s)), *c, he.Var)
 	if err != nil {
 		return err
 	}

@@ -139,6 +139,9 @@ type System struct {
 	// DynamicEffectiveUser is set on reads: the stored effectiveUserId is
 	// ${apiUserId} and EffectiveUserID shows the resolved login user.
 	DynamicEffectiveUser bool `json:"-"`
+	// AuthnCredential is set on reads that asked for the credential (the
+	// files and jobs services only); never stored with the system.
+	AuthnCredential *Credential `json:"-"`
 }
 
 // IsDynamic reports whether the effective user is the requesting user.

@@ -219,10 +219,10 @@ func (svc *Service) Put(ctx context.Context, p tenancy.Principal, id string, in 
 		if next.IsDynamic() {
 			return System{}, errorf(ErrInvalid, "SYSLIB_CRED_DISALLOWED_INPUT authnCredential cannot be given with a dynamic effectiveUserId.")
 		}
-		if svc.creds == nil {
-			return System{}, errorf(ErrNotConfigured, "SYSAPI_CRED_NOT_CONFIGURED Credential storage is not configured on this server: update the system without authnCredential.")
+		if err := svc.checkCredential(ctx, next, staticUser(next), *cred, skipCheck); err != nil {
+			return System{}, err
 		}
-		if err := svc.creds.SetCredential(ctx, p, next, next.EffectiveUserID, *cred, skipCheck); err != nil {
+		if err := svc.putCredential(ctx, p, next, next.EffectiveUserID, *cred); err != nil {
 			return System{}, err
 		}
 	}
