@@ -70,7 +70,19 @@ s3() {
   curl -sSf -X "$method" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS_KEY:$SECRET_KEY" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$URL/$path" >/dev/null
 }
-s3 PUT "$BUCKET"
+# health/ready can answer before the object layer takes requests (503):
+# retry the first write for up to 10 s. 409: already there.
+code=""
+for _ in $(seq 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$ACCESS_KEY:$SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$URL/$BUCKET" || true)
+  case $code in 200|409) break ;; esac
+  sleep 0.1
+done
+case $code in
+  200|409) ;;
+  *) echo "minio did not create bucket $BUCKET (HTTP $code); log:" >&2; cat "$D/minio.log" >&2; exit 1 ;;
+esac
 printf 'hello from tapis\n' > "$D/hello.txt"
 s3 PUT "$BUCKET/data/hello.txt" --data-binary "@$D/hello.txt" -H "Content-Type: text/plain"
 rm -f "$D/hello.txt"

@@ -12,9 +12,10 @@
 //   - the bucket does not exist (NoSuchBucket) or its name is not a valid
 //     bucket name: hostcheck.ErrRootDirMissing, with the message
 //     `S3 bucket "X" does not exist on <endpoint>`;
-//   - the connection is refused, the name does not resolve, TLS fails, or the
-//     endpoint answers something that is not an S3 answer:
-//     hostcheck.ErrUnreachable;
+//   - the connection is refused, the name does not resolve, TLS fails, the
+//     bucket is in another region than the one signed for, or the endpoint
+//     answers something that is not an S3 answer (a 5xx, an HTML 404):
+//     hostcheck.ErrUnreachable (Tapis' SYSLIB_CRED_CONN_FAIL);
 //   - a deadline passes (dial, TLS handshake, response header, or the whole
 //     check): hostcheck.ErrTimeout;
 //   - the dialer fails with an error that already wraps one of
@@ -40,6 +41,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -189,10 +191,11 @@ func (c *Checker) Verify(ctx context.Context, t hostcheck.Target, cred credentia
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	var answeredS3 atomic.Bool
 	client, err := minio.New(ep.url.Host, &minio.Options{
 		Creds:        miniocreds.NewStaticV4(cred.AccessKey, cred.AccessSecret, ""),
 		Secure:       ep.url.Scheme == "https",
-		Transport:    oneShot{base: c.transport, cancel: cancel},
+		Transport:    oneShot{base: c.transport, cancel: cancel, s3: &answeredS3},
 		Region:       region,
 		BucketLookup: minio.BucketLookupPath,
 		MaxRetries:   1, // the fewest minio-go allows; oneShot ends the back-off sleep
@@ -220,7 +223,7 @@ func (c *Checker) Verify(ctx context.Context, t hostcheck.Target, cred credentia
 		err = context.Cause(ctx)
 	}
 	if err != nil {
-		return classify(callerCtx, err, ep, t.BucketName, cred)
+		return classify(callerCtx, err, answeredS3.Load(), ep, t.BucketName, cred)
 	}
 	return nil
 }
@@ -228,16 +231,23 @@ func (c *Checker) Verify(ctx context.Context, t hostcheck.Target, cred credentia
 // oneShot hands the first transport error to the check's context as its
 // cause and cancels it, so that minio-go does not sleep a retry back-off
 // (up to 200 ms, even with MaxRetries 1) before it gives up.
+// It also notes whether the last answer looked like S3 (an XML body or an
+// S3 request id), since minio-go turns any bodiless or HTML 404 into
+// NoSuchBucket.
 type oneShot struct {
 	base   http.RoundTripper
 	cancel context.CancelCauseFunc
+	s3     *atomic.Bool
 }
 
 func (o oneShot) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := o.base.RoundTrip(r)
 	if err != nil {
 		o.cancel(err)
+		return resp, err
 	}
+	o.s3.Store(strings.Contains(resp.Header.Get("Content-Type"), "xml") ||
+		resp.Header.Get("X-Amz-Request-Id") != "" || resp.Header.Get("X-Amz-Id-2") != "")
 	return resp, err
 }
 
@@ -308,7 +318,7 @@ func (e *checkError) Unwrap() []error {
 
 // classify turns a minio-go or transport error into a hostcheck class;
 // callerCtx tells a caller's cancel from a failure of the host.
-func classify(callerCtx context.Context, err error, ep endpoint, bucket string, cred credentials.Credential) error {
+func classify(callerCtx context.Context, err error, answeredS3 bool, ep endpoint, bucket string, cred credentials.Credential) error {
 	fail := func(class error, format string, args ...any) error {
 		msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "; ")
 		return &checkError{class: class, msg: redact(msg, cred), cause: err}
@@ -318,6 +328,9 @@ func classify(callerCtx context.Context, err error, ep endpoint, bucket string, 
 	if resp := minio.ToErrorResponse(err); resp.Code != "" || resp.StatusCode != 0 {
 		switch resp.Code {
 		case minio.NoSuchBucket:
+			if !answeredS3 {
+				return fail(hostcheck.ErrUnreachable, "%s did not answer as an S3 service for bucket %q (HTTP %d without an S3 error)", ep, bucket, resp.StatusCode)
+			}
 			return fail(hostcheck.ErrRootDirMissing, "S3 bucket %q does not exist on %s", bucket, ep)
 		case "InvalidAccessKeyId":
 			return fail(hostcheck.ErrBadCredential, "%s does not know the access key (InvalidAccessKeyId)", ep)
@@ -325,6 +338,8 @@ func classify(callerCtx context.Context, err error, ep endpoint, bucket string, 
 			return fail(hostcheck.ErrBadCredential, "%s refused the access secret: the signature does not match (SignatureDoesNotMatch)", ep)
 		case minio.AccessDenied:
 			return fail(hostcheck.ErrBadCredential, "%s denied listing bucket %q: the key is unknown, the secret is wrong, or the key may not list the bucket (AccessDenied)", ep, bucket)
+		case "PermanentRedirect", "AuthorizationHeaderMalformed", minio.InvalidRegion:
+			return fail(hostcheck.ErrUnreachable, "%s says bucket %q is in another region than the one signed for (%s)", ep, bucket, safeCode(resp.Code)[1:])
 		case "RequestTimeTooSkewed":
 			return fail(hostcheck.ErrUnreachable, "%s refused the request time: this server's clock and the S3 host's differ too much (RequestTimeTooSkewed)", ep)
 		}

@@ -145,6 +145,18 @@ func TestNotS3(t *testing.T) {
 	assert.Contains(t, err.Error(), "(HTTP 502)")
 }
 
+// A web server that is not S3 answers 404 with HTML: minio-go calls that
+// NoSuchBucket, the check does not.
+func TestNotS3NotFound(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	cred := accessKey(fakeKey, fakeSecret)
+	err := fastChecker().Verify(context.Background(), target(srv.URL, fakeBucket, "/"), cred)
+	requireClass(t, err, hostcheck.ErrUnreachable, cred)
+	assert.NotErrorIs(t, err, hostcheck.ErrRootDirMissing)
+	assert.Contains(t, err.Error(), "did not answer as an S3 service")
+}
+
 func TestConnectionRefused(t *testing.T) {
 	addr := closedPort(t)
 	cred := accessKey(fakeKey, fakeSecret)
