@@ -2,8 +2,8 @@
 // github.com/uptrace/bun: SQLite (the default; pure Go, no CGO, through bun's
 // sqliteshim) and PostgreSQL (through pgdriver).
 //
-// One *Store implements tenancy.Store, oauth2.Store, oauth2.AuthStore and
-// systems.Store. Open connects by DSN
+// One *Store implements tenancy.Store, oauth2.Store, oauth2.AuthStore,
+// systems.Store and systems.AccessStore. Open connects by DSN
 // ("sqlite:PATH", "sqlite::memory:", "postgres://..."), New wraps an existing
 // *bun.DB, and Migrate applies the embedded, versioned schema of the dialect
 // (migrations/sqlite, migrations/postgres), recording each applied version in
