@@ -3,6 +3,7 @@ package credentials
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -73,12 +74,14 @@ func (av *auditedVault) DeleteCredential(ctx context.Context, k Key) error {
 }
 
 // audit writes the record of one operation and returns the operation's
-// error, or ErrAuditFailed (joined with the operation's error) when the
-// record could not be written.
+// error, or ErrAuditFailed (wrapping the auditor's error, joined with the
+// operation's) when the record could not be written.
 func (av *auditedVault) audit(ctx context.Context, k Key, action string, opErr error) error {
 	r := NewAuditRecord(ctx, av.now(), k, action, Result(opErr))
 	if err := av.a.Audit(context.WithoutCancel(ctx), r); err != nil {
-		return errors.Join(ErrAuditFailed, opErr)
+		// The auditor's error names its own failure (a record holds no
+		// secret), so it is kept for the operator.
+		return errors.Join(fmt.Errorf("%w: %w", ErrAuditFailed, err), opErr)
 	}
 	return opErr
 }
