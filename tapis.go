@@ -17,6 +17,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tapis-go/tapis/credentials"
+	"github.com/tapis-go/tapis/hostcheck"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
@@ -74,6 +76,18 @@ type Config struct {
 	// before 429 (per address: five times as many); defaults 10 and 5 min.
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
+	// Vault stores system credentials. Default: the OAuth2 store when it is
+	// a credentials.Vault, or provides one sealed with the KEK (bunstore).
+	// Every read and write is audited to Auditor (default: the store when
+	// it is a credentials.Auditor, else the last 10,000 records in memory).
+	Vault   credentials.Vault
+	Auditor credentials.Auditor
+	// HostVerifier checks credentials against hosts (a hostcheck.Mux of
+	// adapters/sshcheck and adapters/s3check under a hostcheck.Policy);
+	// HostEvaluator evaluates HOST_EVAL. Without them, credential checks
+	// answer 501 unless skipCredentialCheck is set, and HOST_EVAL 501.
+	HostVerifier  hostcheck.Verifier
+	HostEvaluator hostcheck.Evaluator
 	// SystemsAuthorizer decides who may do what to a system; default
 	// systems.AccessPolicy (owners, tenant admins, permissions, shares).
 	SystemsAuthorizer systems.Authorizer
@@ -159,7 +173,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	vault := vaultOf(cfg, sealer)
 	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
+		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator,
 		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
@@ -168,6 +184,32 @@ func New(cfg Config) (*Server, error) {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
+}
+
+// vaultOf picks the credential vault and wraps it with the audit.
+func vaultOf(cfg Config, sealer *seal.Sealer) credentials.Vault {
+	v := cfg.Vault
+	if v == nil {
+		switch st := cfg.Stores.OAuth2.(type) {
+		case credentials.Vault:
+			v = st
+		case interface {
+			Vault(*seal.Sealer) credentials.Vault
+		}:
+			v = st.Vault(sealer)
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	a := cfg.Auditor
+	if a == nil {
+		a, _ = cfg.Stores.OAuth2.(credentials.Auditor)
+	}
+	if a == nil {
+		a = &credentials.MemoryAuditor{Max: 10000}
+	}
+	return credentials.Audited(v, a, cfg.Now)
 }
 
 // housekeeping forgets revocations of expired tokens every ten minutes.

@@ -1,0 +1,86 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/credentials"
+	"github.com/tapis-go/tapis/internal/testenv"
+)
+
+// filesFor is the files service acting for user in dev.
+func filesFor(t *testing.T, env *testenv.Env, user string) map[string]string {
+	return map[string]string{"X-Tapis-Token": env.ServiceToken(t, "files"), "X-Tapis-Tenant": "dev", "X-Tapis-User": user}
+}
+
+func TestCredentialsThroughHTTP(t *testing.T) {
+	audit := &credentials.MemoryAuditor{}
+	env := testenv.New(t, func(c *tapis.Config) { c.Auditor = audit })
+	const secret = "hunter2-credential-secret"
+	static := linuxSystem("st")
+	static["effectiveUserId"] = "hpcuser"
+	static["defaultAuthnMethod"] = "PASSWORD"
+	static["authnCredential"] = map[string]any{"password": secret}
+	r := env.Do(t, testenv.Request{Method: "POST", Path: "/v3/systems?skipCredentialCheck=true", Body: static,
+		Headers: map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testuser1")}})
+	require.Equal(t, 201, r.Code, "a static system with its credential: %s", r.Raw)
+
+	noCheck := linuxSystem("st2")
+	noCheck["effectiveUserId"], noCheck["authnCredential"] = "hpcuser", map[string]any{"password": secret}
+	r = sysDo(t, env, "testuser1", "POST", "/v3/systems", noCheck)
+	assert.Equal(t, 501, r.Code, "no host checks configured and no skipCredentialCheck: %s", r.Raw)
+	assert.Equal(t, 404, sysDo(t, env, "testuser1", "GET", "/v3/systems/st2", nil).Code, "nothing created")
+
+	dyn := linuxSystem("dy")
+	dyn["authnCredential"] = map[string]any{"password": secret}
+	r = sysDo(t, env, "testuser1", "POST", "/v3/systems?skipCredentialCheck=true", dyn)
+	assert.Equal(t, 400, r.Code)
+	assert.Contains(t, r.Message(), "SYSLIB_CRED_DISALLOWED_INPUT")
+
+	// Users never read secrets, owners included.
+	assert.Equal(t, 403, sysDo(t, env, "testuser1", "GET", "/v3/systems/credential/st/user/hpcuser", nil).Code)
+	assert.Equal(t, 403, sysDo(t, env, "testuser1", "GET", "/v3/systems/st?returnCredentials=true", nil).Code)
+	g := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/systems/credential/st/user/hpcuser", Headers: filesFor(t, env, "testuser1")})
+	require.Equal(t, 200, g.Code, "the files service reads it: %s", g.Raw)
+	assert.Equal(t, secret, g.Result()["password"])
+	assert.Equal(t, "PASSWORD", g.Result()["authnMethod"])
+	sys := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/systems/st?returnCredentials=true", Headers: filesFor(t, env, "testuser1")})
+	require.Equal(t, 200, sys.Code, "body: %s", sys.Raw)
+	assert.Equal(t, secret, sys.Result()["authnCredential"].(map[string]any)["password"])
+
+	// A dynamic system: each user stores their own, for themselves only.
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("dyn")).Code)
+	require.Equal(t, 200, sysDo(t, env, "testuser1", "POST", "/v3/systems/share/dyn", map[string]any{"users": []string{"testuser2"}}).Code)
+	own := sysDo(t, env, "testuser2", "POST", "/v3/systems/credential/dyn/user/testuser2?skipCredentialCheck=true",
+		map[string]any{"loginUser": "tu2linux", "password": "pw2-secret-value"})
+	require.Equal(t, 200, own.Code, "a share lets a user store their own credential: %s", own.Raw)
+	assert.Equal(t, 403, sysDo(t, env, "testuser2", "POST", "/v3/systems/credential/dyn/user/testuser3?skipCredentialCheck=true",
+		map[string]any{"password": "x"}).Code, "but nobody else's")
+	asFiles := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/systems/dyn?returnCredentials=true", Headers: filesFor(t, env, "testuser2")})
+	require.Equal(t, 200, asFiles.Code, "body: %s", asFiles.Raw)
+	assert.Equal(t, "tu2linux", asFiles.Result()["effectiveUserId"], "the mapped login user")
+	half := sysDo(t, env, "testuser2", "POST", "/v3/systems/credential/dyn/user/testuser2?skipCredentialCheck=true", map[string]any{"privateKey": "k"})
+	assert.Equal(t, 400, half.Code)
+	assert.Contains(t, half.Message(), "SYSAPI_CRED_SECRET_MISSING")
+	require.Equal(t, 200, sysDo(t, env, "testuser2", "DELETE", "/v3/systems/credential/dyn/user/testuser2", nil).Code)
+	assert.Equal(t, 404, env.Do(t, testenv.Request{Method: "GET", Path: "/v3/systems/credential/dyn/user/testuser2", Headers: filesFor(t, env, "testuser2")}).Code)
+
+	// No secret in history; one audit record per secret operation, none holding it.
+	h := sysDo(t, env, "testuser1", "GET", "/v3/systems/st/history", nil)
+	assert.NotContains(t, string(h.Raw), secret)
+	h = sysDo(t, env, "testuser1", "GET", "/v3/systems/dyn/history", nil)
+	assert.NotContains(t, string(h.Raw), "pw2-secret-value")
+	recs := audit.Records()
+	var actions []string
+	for _, rec := range recs {
+		actions = append(actions, rec.Action+":"+rec.Result)
+		assert.NotContains(t, strings.ToLower(rec.TargetUser+rec.SystemID), "secret")
+	}
+	assert.Equal(t, []string{"put:ok", "get:ok", "get:ok", "put:ok", "get:ok", "delete:ok", "get:not_found"}, actions)
+	assert.Equal(t, "files", recs[1].JWTUser, "who read it")
+	assert.Equal(t, "testuser1", recs[1].OboUser, "on behalf of whom")
+}
