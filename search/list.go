@@ -121,7 +121,7 @@ const DefaultLimit = 100
 type Page struct {
 	// Limit is the most rows to return: the limit given (DefaultLimit when
 	// absent), the cap when unlimited (negative) or above the cap; 0 returns
-	// no rows.
+	// no rows (bun's Limit(0) means no limit: answer it without a query).
 	Limit int
 	// Skip is the number of rows to skip (negative counts as 0).
 	Skip int

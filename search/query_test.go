@@ -185,7 +185,7 @@ func TestQueryEmpty(t *testing.T) {
 func TestQueryInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		query, code string
-		params    bool // the condition also goes wrong as a GET /search parameter
+		params      bool // the condition also goes wrong as a GET /search parameter
 	}{
 		{`(enabled.eq.true`, "SEARCH_COND_UNBALANCED", false},
 		{`port.lt.7)`, "SEARCH_COND_UNBALANCED", false},
