@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -19,8 +20,9 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// ListFilter selects systems of one tenant for List. The search issue
-// widens it; stores must honour every field.
+// ListFilter selects systems of one tenant for ListSystems and
+// CountSystems. Stores must honour every field and give the same rows in
+// the same order (systemstest.RunSearchTests checks it).
 type ListFilter struct {
 	// Owner, when set, keeps the systems it owns.
 	Owner string
@@ -29,9 +31,23 @@ type ListFilter struct {
 	// ParentID, when set, keeps that parent's children.
 	ParentID       string
 	IncludeDeleted bool
+	// Visible, when non-nil, keeps the systems owned by Visible.Owner or
+	// whose id is in Visible.IDs: the visibility of a listType.
+	Visible *Visibility
+	// Search, when non-nil, keeps the systems matching it (attributes of
+	// SearchSchema; stores evaluate it with search.Eval or search.ToSQL).
+	Search search.Node
+	// Order sorts the result (search.CompareRows / search.OrderSQL), ties
+	// and the default order by id, so paging is repeatable.
+	Order []search.Order
 	// Limit bounds the result (0: no limit); Skip skips that many first.
-	// Results are ordered by id.
 	Limit, Skip int
+}
+
+// Visibility is "owned by Owner, or one of IDs".
+type Visibility struct {
+	Owner string
+	IDs   []string
 }
 
 // Store persists systems, their history and scheduler profiles. Every
@@ -55,8 +71,10 @@ type Store interface {
 	// version differs, nothing is written and the error is ErrConflict.
 	// Stored versions are incremented.
 	SaveSystems(ctx context.Context, tenant string, systems []System, history []HistoryRecord) error
-	// ListSystems returns a tenant's systems matching f, ordered by id.
+	// ListSystems returns a tenant's systems matching f, in f's order.
 	ListSystems(ctx context.Context, tenant string, f ListFilter) ([]System, error)
+	// CountSystems counts the systems matching f, ignoring Limit and Skip.
+	CountSystems(ctx context.Context, tenant string, f ListFilter) (int, error)
 	// AddHistory records operations that change no system row.
 	AddHistory(ctx context.Context, h HistoryRecord) error
 	// ListHistory returns a system's records in insertion order.

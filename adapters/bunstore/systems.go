@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/systems"
 )
 
@@ -195,23 +196,16 @@ func updateSystem(ctx context.Context, tx bun.Tx, row *systemRow) error {
 // ListSystems implements systems.Store: the tenant's systems matching f,
 // ordered by id. A non-nil empty f.IDs matches nothing.
 func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFilter) ([]systems.System, error) {
-	if f.IDs != nil && len(f.IDs) == 0 {
+	if (f.IDs != nil && len(f.IDs) == 0) || (f.Visible != nil && f.Visible.Owner == "" && len(f.Visible.IDs) == 0) {
 		return []systems.System{}, nil
 	}
 	var rows []systemRow
-	q := s.db.NewSelect().Model(&rows).Where("tenant = ?", tenant).Order("id")
-	if f.Owner != "" {
-		q = q.Where("owner = ?", f.Owner)
+	q := s.filterSystems(s.db.NewSelect().Model(&rows), tenant, f)
+	order := search.OrderSQL(f.Order, s.searchDialect())
+	if order != "" {
+		q = q.OrderExpr(order)
 	}
-	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
-	}
-	if f.ParentID != "" {
-		q = q.Where("parent_id = ?", f.ParentID)
-	}
-	if !f.IncludeDeleted {
-		q = q.Where("deleted = ?", false)
-	}
+	q = q.OrderExpr("id")
 	switch {
 	case f.Limit > 0:
 		q = q.Limit(int64(f.Limit))
@@ -234,6 +228,57 @@ func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFi
 		out = append(out, sys)
 	}
 	return out, nil
+}
+
+// CountSystems implements systems.Store.
+func (s *Store) CountSystems(ctx context.Context, tenant string, f systems.ListFilter) (int, error) {
+	if (f.IDs != nil && len(f.IDs) == 0) || (f.Visible != nil && f.Visible.Owner == "" && len(f.Visible.IDs) == 0) {
+		return 0, nil
+	}
+	n, err := s.filterSystems(s.db.NewSelect().Model((*systemRow)(nil)), tenant, f).Count(ctx)
+	if err != nil {
+		return 0, readErr(err, "count systems")
+	}
+	return int(n), nil
+}
+
+// searchDialect is the search package's name for the store's SQL dialect.
+func (s *Store) searchDialect() search.Dialect {
+	if s.pg {
+		return search.Postgres
+	}
+	return search.SQLite
+}
+
+// filterSystems adds the WHERE clauses of f, always scoped by tenant; the
+// search fragment comes from search.ToSQL (allowlisted columns, values as
+// arguments).
+func (s *Store) filterSystems(q *bun.SelectQuery, tenant string, f systems.ListFilter) *bun.SelectQuery {
+	q = q.Where("tenant = ?", tenant)
+	if f.Owner != "" {
+		q = q.Where("owner = ?", f.Owner)
+	}
+	if f.IDs != nil {
+		q = q.Where("id IN (?)", bun.List(f.IDs))
+	}
+	if f.ParentID != "" {
+		q = q.Where("parent_id = ?", f.ParentID)
+	}
+	if !f.IncludeDeleted {
+		q = q.Where("deleted = ?", false)
+	}
+	if v := f.Visible; v != nil {
+		if len(v.IDs) == 0 {
+			q = q.Where("owner = ?", v.Owner)
+		} else {
+			q = q.Where("(owner = ? OR id IN (?))", v.Owner, bun.List(v.IDs))
+		}
+	}
+	if f.Search != nil {
+		where, args := search.ToSQL(f.Search, s.searchDialect())
+		q = q.Where(where, args...)
+	}
+	return q
 }
 
 // AddHistory implements systems.Store: ErrNotFound when the record's system

@@ -21,6 +21,9 @@ func runSystems(t *testing.T, open backend) {
 	t.Run("conformance", func(t *testing.T) {
 		systemstest.RunStoreTests(t, func(t *testing.T) systems.Store { return open(t) })
 	})
+	t.Run("search", func(t *testing.T) {
+		systemstest.RunSearchTests(t, func(t *testing.T) systems.Store { return open(t) })
+	})
 	t.Run("extra", func(t *testing.T) { runSystemsExtra(t, open) })
 }
 

@@ -26,6 +26,9 @@ func TestAuthStore(t *testing.T) {
 
 func TestSystemsStore(t *testing.T) {
 	systemstest.RunStoreTests(t, func(*testing.T) systems.Store { return memory.New() })
+	t.Run("search", func(t *testing.T) {
+		systemstest.RunSearchTests(t, func(*testing.T) systems.Store { return memory.New() })
+	})
 }
 
 func TestAccessStore(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/systems"
 )
 
@@ -169,25 +170,11 @@ func (s *Store) SaveSystems(_ context.Context, tenant string, list []systems.Sys
 
 // ListSystems implements systems.Store.
 func (s *Store) ListSystems(_ context.Context, tenant string, f systems.ListFilter) ([]systems.System, error) {
-	var ids map[string]bool
-	if f.IDs != nil {
-		ids = make(map[string]bool, len(f.IDs))
-		for _, id := range f.IDs {
-			ids[id] = true
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []systems.System{}
-	for k, sys := range s.sys().systems {
-		if k.tenant != tenant || (sys.Deleted && !f.IncludeDeleted) ||
-			(f.Owner != "" && sys.Owner != f.Owner) || (f.ParentID != "" && sys.ParentID != f.ParentID) ||
-			(ids != nil && !ids[sys.ID]) {
-			continue
-		}
-		out = append(out, sys)
-	}
-	slices.SortFunc(out, func(a, b systems.System) int { return strings.Compare(a.ID, b.ID) })
+	out := s.matching(tenant, f)
+	orders := append(slices.Clone(f.Order), systems.ByID)
+	slices.SortFunc(out, func(a, b systems.System) int { return search.CompareRows(systems.Row(a), systems.Row(b), orders) })
 	out = out[min(max(f.Skip, 0), len(out)):]
 	if f.Limit > 0 && f.Limit < len(out) {
 		out = out[:f.Limit]
@@ -196,6 +183,45 @@ func (s *Store) ListSystems(_ context.Context, tenant string, f systems.ListFilt
 		out[i] = copySystem(out[i])
 	}
 	return out, nil
+}
+
+// CountSystems implements systems.Store.
+func (s *Store) CountSystems(_ context.Context, tenant string, f systems.ListFilter) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.matching(tenant, f)), nil
+}
+
+// matching returns the tenant's systems that pass f (unsorted, shared
+// values: copy before returning them). Called with s.mu held.
+func (s *Store) matching(tenant string, f systems.ListFilter) []systems.System {
+	set := func(list []string) map[string]bool {
+		if list == nil {
+			return nil
+		}
+		m := make(map[string]bool, len(list))
+		for _, id := range list {
+			m[id] = true
+		}
+		return m
+	}
+	ids := set(f.IDs)
+	var visible map[string]bool
+	if f.Visible != nil {
+		visible = set(f.Visible.IDs)
+	}
+	out := []systems.System{}
+	for k, sys := range s.sys().systems {
+		if k.tenant != tenant || (sys.Deleted && !f.IncludeDeleted) ||
+			(f.Owner != "" && sys.Owner != f.Owner) || (f.ParentID != "" && sys.ParentID != f.ParentID) ||
+			(ids != nil && !ids[sys.ID]) ||
+			(f.Visible != nil && sys.Owner != f.Visible.Owner && !visible[sys.ID]) ||
+			(f.Search != nil && !search.Eval(f.Search, systems.Row(sys))) {
+			continue
+		}
+		out = append(out, sys)
+	}
+	return out
 }
 
 // AddHistory implements systems.Store.
