@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
@@ -33,6 +34,8 @@ var statusTable = []struct {
 	{oauth2.ErrNotConfigured, http.StatusNotImplemented},
 	{systems.ErrNotConfigured, http.StatusNotImplemented},
 	{systems.ErrConflict, http.StatusConflict},
+	{systems.ErrCredentialRejected, http.StatusBadRequest},
+	{search.ErrInvalid, http.StatusBadRequest},
 	{tenancy.ErrInvalid, http.StatusBadRequest},
 }
 

@@ -69,15 +69,19 @@ type matrixOp struct {
 }
 
 var matrixOps = map[string]matrixOp{
-	"healthCheck":  {allowed: everyone, ok: 200, otherTen: 200},
-	"readyCheck":   {allowed: everyone, ok: 200, otherTen: 200},
-	"getSystems":   {allowed: everyone, ok: 200, otherTen: 200, query: "?listType=ALL&select=allAttributes", listCheck: true},
-	"createSystem": {allowed: everyone, ok: 201, otherTen: 201, body: func(c *matrixCase) any { return linuxSystem("n" + c.tag) }},
-	"getSystem":    {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"isEnabled":    {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"getHistory":   {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"getShareInfo": {allowed: readers, ok: 200, refused: 403, otherTen: 404},
-	"patchSystem":  {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"description": "patched"} }},
+	"healthCheck":                  {allowed: everyone, ok: 200, otherTen: 200},
+	"readyCheck":                   {allowed: everyone, ok: 200, otherTen: 200},
+	"getSystems":                   {allowed: everyone, ok: 200, otherTen: 200, query: "?listType=ALL&select=allAttributes", listCheck: true},
+	"searchSystemsQueryParameters": {allowed: everyone, ok: 200, otherTen: 200, query: "?owner.neq=nobody&listType=ALL&select=allAttributes", listCheck: true},
+	"searchSystemsRequestBody": {allowed: everyone, ok: 200, otherTen: 200, query: "?listType=ALL&select=allAttributes", listCheck: true,
+		body: func(*matrixCase) any { return map[string]any{"search": []string{"owner <> 'nobody'"}} }},
+	"matchConstraints": {allowed: everyone, ok: 501, otherTen: 501, body: func(*matrixCase) any { return map[string]any{} }},
+	"createSystem":     {allowed: everyone, ok: 201, otherTen: 201, body: func(c *matrixCase) any { return linuxSystem("n" + c.tag) }},
+	"getSystem":        {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"isEnabled":        {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"getHistory":       {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"getShareInfo":     {allowed: readers, ok: 200, refused: 403, otherTen: 404},
+	"patchSystem":      {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any { return map[string]any{"description": "patched"} }},
 	"putSystem": {allowed: modifiers, ok: 200, refused: 403, otherTen: 404, body: func(*matrixCase) any {
 		return map[string]any{"host": "h2.example.org", "defaultAuthnMethod": "PASSWORD"}
 	}},
@@ -255,7 +259,12 @@ func expected(r matrixRoute, op matrixOp, principal string) int {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
-	env := testenv.New(t)
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) { runMatrix(t, b.New(t)) })
+	}
+}
+
+func runMatrix(t *testing.T, env *testenv.Env) {
 	m := &matrixEnv{t: t, env: env, tokens: map[string]string{}}
 	routes := systemsRoutes(env.API)
 	require.NotEmpty(t, routes)

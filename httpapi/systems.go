@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
@@ -86,55 +87,28 @@ func (h *handlers) registerSystems(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return sysOK(selectSystem(s, in.Select), "TAPIS_FOUND System found: "+s.ID), nil
+			sel := in.Select
+			if sel == "" {
+				sel = "allAttributes"
+			}
+			return sysOK(selectFields(s, search.ParseSelect(sel, systems.SummaryAttributes)), "TAPIS_FOUND System found: "+s.ID), nil
 		})
 	type listIn struct {
-		ListType        string `query:"listType" doc:"OWNED (default), SHARED_PUBLIC or ALL."`
-		Limit           int    `query:"limit" default:"100" doc:"Maximum number of results (default 100; negative: no limit)."`
-		Skip            int    `query:"skip" doc:"Results to skip."`
-		Select          string `query:"select" doc:"Attributes to return (default summaryAttributes)."`
-		ShowDeleted     bool   `query:"showDeleted" doc:"Include deleted systems."`
-		ComputeTotal    bool   `query:"computeTotal" doc:"Report the total number of matches."`
-		ImpersonationID string `query:"impersonationId"`
+		ListOptions
+		Search string `query:"search" doc:"Conditions (attr.op.value), joined by ~, e.g. (owner.eq.jdoe)~(port.gt.1024)."`
 	}
 	register(api, h, huma.Operation{OperationID: "getSystems", Method: http.MethodGet, Path: "/v3/systems",
 		Summary: "List systems.", Tags: tags}, authRequired,
 		func(ctx context.Context, in *listIn) (*SysOutput[[]map[string]any], error) {
-			lt, err := systems.ParseListType(in.ListType)
-			if err != nil {
-				return nil, err
+			var node search.Node
+			if in.Search != "" {
+				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits)
+				if err != nil {
+					return nil, err
+				}
+				node = n
 			}
-			limit := in.Limit
-			skip := max(in.Skip, 0)
-			q := systems.ListQuery{ListType: lt, ShowDeleted: in.ShowDeleted, ImpersonationID: in.ImpersonationID}
-			all, err := svc.List(ctx, principalOf(ctx), q)
-			if err != nil {
-				return nil, err
-			}
-			page := all
-			switch {
-			case limit == 0:
-				page = nil
-			case limit > 0:
-				page = all[min(skip, len(all)):]
-				page = page[:min(limit, len(page))]
-			}
-			sel := in.Select
-			if sel == "" {
-				sel = "summaryAttributes"
-			}
-			out := make([]map[string]any, 0, len(page))
-			for _, s := range page {
-				out = append(out, selectSystem(s, sel))
-			}
-			total := -1
-			if in.ComputeTotal {
-				total = len(all)
-			}
-			res := sysOK(out, fmt.Sprintf("TAPIS_FOUND Systems found: %d systems", len(out)))
-			res.Body.Metadata = map[string]any{"recordCount": len(out), "recordLimit": limit, "recordsSkipped": in.Skip,
-				"orderBy": nil, "startAfter": nil, "totalCount": total}
-			return res, nil
+			return h.listSystems(ctx, in.ListOptions, node)
 		})
 	type putIn struct {
 		SystemIDParam
@@ -166,6 +140,7 @@ func (h *handlers) registerSystems(api huma.API) {
 	h.registerSystemLifecycle(api)
 	h.registerPerms(api)
 	h.registerCredentials(api)
+	h.registerSearch(api)
 }
 
 func (h *handlers) registerSystemLifecycle(api huma.API) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tapis-go/tapis/systems"
@@ -288,36 +287,6 @@ func systemFull(s systems.System) map[string]any {
 		"uuid": s.UUID, "allowChildren": s.AllowChildren, "parentId": nullable(s.ParentID), "deleted": s.Deleted,
 		"created": sysTime(s.Created), "updated": sysTime(s.Updated),
 	}
-}
-
-var summaryAttributes = []string{"id", "systemType", "owner", "host", "effectiveUserId", "defaultAuthnMethod", "canExec", "parentId"}
-
-// selectSystem renders a system for a select list (comma separated;
-// allAttributes or empty gives everything; id is always present; unknown
-// names are ignored; values keep their JSON types).
-func selectSystem(s systems.System, sel string) map[string]any {
-	full := systemFull(s)
-	if sel == "" || sel == "allAttributes" {
-		return full
-	}
-	names := []string{"id"}
-	for _, n := range strings.Split(sel, ",") {
-		switch n {
-		case "allAttributes":
-			return full
-		case "summaryAttributes":
-			names = append(names, summaryAttributes...)
-		default:
-			names = append(names, n)
-		}
-	}
-	out := map[string]any{}
-	for _, n := range names {
-		if v, ok := full[n]; ok && n != "importRefId" {
-			out[n] = v
-		}
-	}
-	return out
 }
 
 // HistoryJSON is one history item.

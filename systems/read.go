@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tapis-go/tapis/search"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -131,35 +132,68 @@ func ParseListType(v string) (ListType, error) {
 	return "", errorf(ErrInvalid, "SYSLIB_LISTTYPE_ERROR Invalid listType %q: use OWNED, SHARED_PUBLIC or ALL.", v)
 }
 
-// ListQuery is a listing request. The search issue adds the filter.
+// ListQuery is a listing request: visibility (list type), the parsed
+// search, order and page.
 type ListQuery struct {
-	ListType        ListType
-	ShowDeleted     bool
-	Limit, Skip     int
+	ListType     ListType
+	ShowDeleted  bool
+	Search       search.Node
+	Order        []search.Order
+	Limit, Skip  int // Limit 0: no rows (a page of size 0)
+	ComputeTotal bool
+	// ImpersonationID lists as that user (tenant admins, some services).
 	ImpersonationID string
 }
 
-// List returns the systems the principal sees under the list type, ordered
-// by id. Until sharing exists every list type shows the systems the user
-// owns (tenant admins included: ALL is not "everything", as the original).
-func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) ([]System, error) {
-	p, err := svc.actingAs(ctx, p, q.ImpersonationID)
+// List returns the systems the principal sees under the list type
+// (reference/systems.md §6.5): OWNED, its own; SHARED_PUBLIC, those shared
+// publicly in the tenant; ALL, its own plus those it holds READ or MODIFY
+// on or that are shared with it or publicly. The caller's tenant and this
+// visibility are always ANDed around the search. total is -1 unless asked.
+func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) (list []System, total int, err error) {
+	p, err = svc.actingAs(ctx, p, q.ImpersonationID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if p.Username == "" {
-		return nil, errorf(ErrForbidden, "SYSLIB_UNAUTH A user is needed to list systems.")
+		return nil, 0, errorf(ErrForbidden, "SYSLIB_UNAUTH A user is needed to list systems.")
 	}
-	list, err := svc.store.ListSystems(ctx, p.TenantID, ListFilter{Owner: p.Username, IncludeDeleted: q.ShowDeleted, Limit: q.Limit, Skip: q.Skip})
-	if err != nil {
-		return nil, err
+	f := ListFilter{IncludeDeleted: q.ShowDeleted, Search: q.Search, Order: q.Order, Limit: q.Limit, Skip: q.Skip}
+	switch q.ListType {
+	case ListOwned, "":
+		f.Owner = p.Username
+	case ListSharedPublic:
+		ids := []string{}
+		if svc.acc != nil {
+			if ids, err = svc.acc.PublicSystems(ctx, p.TenantID); err != nil {
+				return nil, 0, err
+			}
+		}
+		f.IDs = ids
+	case ListAll:
+		var ids []string
+		if svc.acc != nil {
+			if ids, err = svc.acc.AccessibleSystems(ctx, p.TenantID, p.Username); err != nil {
+				return nil, 0, err
+			}
+		}
+		f.Visible = &Visibility{Owner: p.Username, IDs: ids}
 	}
-	out := list[:0]
-	for _, s := range list {
-		if svc.authz.Authorize(ctx, p, ActionRead, s) == nil {
-			svc.resolveEffectiveUser(&s, p)
-			out = append(out, s)
+	total = -1
+	if q.ComputeTotal {
+		if total, err = svc.store.CountSystems(ctx, p.TenantID, f); err != nil {
+			return nil, 0, err
 		}
 	}
-	return out, nil
+	if q.Limit == 0 {
+		return []System{}, total, nil
+	}
+	list, err = svc.store.ListSystems(ctx, p.TenantID, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range list {
+		svc.resolveEffectiveUser(&list[i], p)
+	}
+	return list, total, nil
 }

@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tapis-go/tapis/search"
+	"github.com/tapis-go/tapis/systems"
+)
+
+// ListOptions are the listing parameters of the system lists and searches
+// (reference/systems.md §8), kept as given so that errors can name them.
+type ListOptions struct {
+	ListType        string `query:"listType" doc:"OWNED (default), SHARED_PUBLIC or ALL."`
+	Limit           string `query:"limit" doc:"Maximum number of results (default 100; negative: the server's cap)."`
+	Skip            string `query:"skip" doc:"Results to skip."`
+	StartAfter      string `query:"startAfter" doc:"Start after this value of the first orderBy attribute (needs orderBy, not with skip)."`
+	OrderBy         string `query:"orderBy" doc:"attr(asc|desc),... ; without it results are ordered by id."`
+	Select          string `query:"select" doc:"allAttributes, summaryAttributes (default) or a comma list of attributes."`
+	ComputeTotal    string `query:"computeTotal" doc:"Report the total number of matches in metadata.totalCount."`
+	ShowDeleted     string `query:"showDeleted" doc:"Include deleted systems."`
+	ImpersonationID string `query:"impersonationId" doc:"List as this user (tenant admins and some services)."`
+}
+
+// maxListLimit caps a page of systems (a negative limit asks for it).
+const maxSystemsPage = 1000
+
+// listSystems runs a listing with the conditions already parsed.
+func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]map[string]any], error) {
+	lt, err := systems.ParseListType(o.ListType)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := search.ParseOrderBy(o.OrderBy, systems.SearchSchema)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := search.ParsePage(o.Limit, o.Skip, o.StartAfter, orders, maxSystemsPage)
+	if err != nil {
+		return nil, err
+	}
+	sel := o.Select
+	if sel == "" {
+		sel = "summaryAttributes"
+	}
+	list, total, err := h.svc.Systems.List(ctx, principalOf(ctx), systems.ListQuery{ListType: lt, ShowDeleted: search.ParseFlag(o.ShowDeleted),
+		Search: search.AndOf(node, pg.After), Order: orders, Limit: pg.Limit, Skip: pg.Skip,
+		ComputeTotal: search.ParseFlag(o.ComputeTotal), ImpersonationID: o.ImpersonationID})
+	if err != nil {
+		return nil, err
+	}
+	shape := search.ParseSelect(sel, systems.SummaryAttributes)
+	out := make([]map[string]any, 0, len(list))
+	for _, s := range list {
+		out = append(out, selectFields(s, shape))
+	}
+	res := sysOK(out, fmt.Sprintf("TAPIS_FOUND Systems found: %d systems", len(out)))
+	var orderBy, startAfter any
+	if o.OrderBy != "" {
+		orderBy = o.OrderBy
+	}
+	if o.StartAfter != "" {
+		startAfter = o.StartAfter
+	}
+	res.Body.Metadata = map[string]any{"recordCount": len(out), "recordLimit": pg.Limit, "recordsSkipped": pg.Skip,
+		"orderBy": orderBy, "startAfter": startAfter, "totalCount": total}
+	return res, nil
+}
+
+// selectFields renders a system for a parsed select.
+func selectFields(s systems.System, sel search.Select) map[string]any {
+	full := systemFull(s)
+	if sel.All {
+		return full
+	}
+	out := map[string]any{"id": s.ID}
+	for _, n := range sel.Fields {
+		if v, ok := full[n]; ok && n != "importRefId" {
+			out[n] = v
+		}
+	}
+	return out
+}
+
+type queryKey struct{}
+
+// queryMiddleware keeps the raw query for GET /v3/systems/search, whose
+// conditions are the query parameters themselves.
+func queryMiddleware(ctx huma.Context, next func(huma.Context)) {
+	u := ctx.URL()
+	next(huma.WithValue(ctx, queryKey{}, u.Query()))
+}
+
+func (h *handlers) registerSearch(api huma.API) {
+	tags := []string{"Systems"}
+	register(api, h, huma.Operation{OperationID: "searchSystemsQueryParameters", Method: http.MethodGet, Path: "/v3/systems/search",
+		Summary: "Search systems: each query parameter attr.op=value is a condition.", Tags: tags,
+		Middlewares: huma.Middlewares{queryMiddleware}}, authRequired,
+		func(ctx context.Context, in *ListOptions) (*SysOutput[[]map[string]any], error) {
+			q, _ := ctx.Value(queryKey{}).(url.Values)
+			node, err := search.ParseParams(q, systems.SearchSchema, nil, search.DefaultLimits)
+			if err != nil {
+				return nil, err
+			}
+			return h.listSystems(ctx, *in, node)
+		})
+	type bodyIn struct {
+		ListOptions
+		Body struct {
+			Search []string `json:"search" minItems:"1" maxItems:"100" doc:"SQL-like conditions, joined with spaces."`
+		}
+	}
+	register(api, h, huma.Operation{OperationID: "searchSystemsRequestBody", Method: http.MethodPost, Path: "/v3/systems/search",
+		Summary: "Search systems with SQL-like conditions.", Tags: tags}, authRequired,
+		func(ctx context.Context, in *bodyIn) (*SysOutput[[]map[string]any], error) {
+			var node search.Node
+			if strings.TrimSpace(strings.Join(in.Body.Search, " ")) != "" {
+				n, err := search.ParseSQL(in.Body.Search, systems.SearchSchema, search.DefaultLimits)
+				if err != nil {
+					return nil, err
+				}
+				node = n
+			}
+			return h.listSystems(ctx, in.ListOptions, node)
+		})
+	type matchIn struct {
+		Body struct {
+			Constraints []string `json:"constraints,omitempty"`
+		}
+	}
+	register(api, h, huma.Operation{OperationID: "matchConstraints", Method: http.MethodPost, Path: "/v3/systems/match/constraints",
+		Summary: "Match systems against capability constraints (not supported, as in the original).", Tags: tags}, authRequired,
+		func(context.Context, *matchIn) (*SysOutput[Null], error) {
+			return nil, NewError(http.StatusNotImplemented, "SYSAPI_MATCH_NOT_SUPPORTED Matching constraints is not supported (the original service does not implement it either).")
+		})
+}
