@@ -59,9 +59,11 @@ func StatusOf(err error) int {
 func failure(ctx context.Context, log *slog.Logger, err error) error {
 	var he *Error
 	if errors.As(err, &he) {
+		log.DebugContext(ctx, "request refused", "request_id", RequestID(ctx), "status", he.status, "message", he.Message)
 		return he
 	}
 	if status := StatusOf(err); status != http.StatusInternalServerError {
+		log.DebugContext(ctx, "request refused", "request_id", RequestID(ctx), "status", status, "message", err.Error())
 		return NewError(status, err.Error())
 	}
 	if errors.Is(err, context.Canceled) {

@@ -37,7 +37,13 @@ func Backends() []Backend {
 // SQLite starts a seeded instance on a SQLite file in the test's temp dir.
 func SQLite(t testing.TB, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
-	return onBunstore(t, "sqlite:"+filepath.Join(t.TempDir(), "tapis.db"), opts...)
+	return SQLiteAt(t, filepath.Join(t.TempDir(), "tapis.db"), opts...)
+}
+
+// SQLiteAt is SQLite on the file at path (to inspect it afterwards).
+func SQLiteAt(t testing.TB, path string, opts ...func(*tapis.Config)) *Env {
+	t.Helper()
+	return onBunstore(t, "sqlite:"+path, opts...)
 }
 
 // Postgres starts a seeded instance in a fresh schema of the database of
