@@ -41,58 +41,63 @@ func (svc *Service) UserPerms(ctx context.Context, p tenancy.Principal, id, user
 	return acc.UserPerms(ctx, p.TenantID, id, user)
 }
 
-// GrantPerms gives user permissions on a system (owner or admin); MODIFY
-// brings READ along.
-func (svc *Service) GrantPerms(ctx context.Context, p tenancy.Principal, id, user string, names []string) ([]Permission, error) {
+// permChange is a validated grant or revoke: the store, the live system
+// and the permissions with their implication applied.
+type permChange struct {
+	acc   AccessStore
+	s     System
+	perms []Permission
+}
+
+// preparePerms checks a grant or revoke request; implied adds READ along
+// with MODIFY (grant) or MODIFY along with READ (revoke).
+func (svc *Service) preparePerms(ctx context.Context, p tenancy.Principal, id, user string, names []string, grant bool) (permChange, error) {
 	acc, err := svc.access()
 	if err != nil {
-		return nil, err
+		return permChange{}, err
 	}
 	s, err := svc.live(ctx, p.TenantID, id)
 	if err != nil {
-		return nil, err
+		return permChange{}, err
 	}
 	if err := checkUser(user); err != nil {
-		return nil, err
+		return permChange{}, err
 	}
 	perms, err := ParsePermissions(names)
 	if err != nil {
-		return nil, err
+		return permChange{}, err
 	}
-	if err := svc.authz.Authorize(ctx, p, ActionGrantPerms, s); err != nil {
-		return nil, err
-	}
-	if has(perms, PermModify) && !has(perms, PermRead) {
+	if has(perms, PermModify) != has(perms, PermRead) && (grant == has(perms, PermModify)) {
 		perms = sortedPerms(map[Permission]bool{PermRead: true, PermModify: true, PermExecute: has(perms, PermExecute)})
 	}
-	if err := acc.GrantPerms(ctx, p.TenantID, id, user, perms); err != nil {
+	return permChange{acc: acc, s: s, perms: perms}, nil
+}
+
+// GrantPerms gives user permissions on a system (owner or admin); MODIFY
+// brings READ along.
+func (svc *Service) GrantPerms(ctx context.Context, p tenancy.Principal, id, user string, names []string) ([]Permission, error) {
+	c, err := svc.preparePerms(ctx, p, id, user, names, true)
+	if err != nil {
 		return nil, err
 	}
-	desc := map[string]any{"System": id, "TargetUser": user, "Permissions": perms}
-	return perms, svc.store.AddHistory(ctx, svc.history(p, id, OpGrantPerms, desc))
+	if err := svc.authz.Authorize(ctx, p, ActionGrantPerms, c.s); err != nil {
+		return nil, err
+	}
+	if err := c.acc.GrantPerms(ctx, p.TenantID, id, user, c.perms); err != nil {
+		return nil, err
+	}
+	desc := map[string]any{"System": id, "TargetUser": user, "Permissions": c.perms}
+	return c.perms, svc.store.AddHistory(ctx, svc.history(p, id, OpGrantPerms, desc))
 }
 
 // RevokePerms removes permissions (owner or admin, or users revoking
 // their own READ/MODIFY); revoking READ takes MODIFY along.
 func (svc *Service) RevokePerms(ctx context.Context, p tenancy.Principal, id, user string, names []string) ([]Permission, error) {
-	acc, err := svc.access()
+	c, err := svc.preparePerms(ctx, p, id, user, names, false)
 	if err != nil {
 		return nil, err
 	}
-	s, err := svc.live(ctx, p.TenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkUser(user); err != nil {
-		return nil, err
-	}
-	perms, err := ParsePermissions(names)
-	if err != nil {
-		return nil, err
-	}
-	if has(perms, PermRead) && !has(perms, PermModify) {
-		perms = sortedPerms(map[Permission]bool{PermRead: true, PermModify: true, PermExecute: has(perms, PermExecute)})
-	}
+	acc, s, perms := c.acc, c.s, c.perms
 	if err := svc.authz.Authorize(ctx, p, ActionRevokePerms, s); err != nil {
 		if !svc.selfRevoke(ctx, acc, p, s, user, perms) {
 			return nil, err
