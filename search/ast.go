@@ -67,17 +67,19 @@ type Node interface {
 	node()
 }
 
-// And holds when every one of its nodes holds (at least two).
+// And holds when every one of its nodes holds (an empty And always holds).
 type And []Node
 
-// Or holds when at least one of its nodes holds (at least two).
+// Or holds when at least one of its nodes holds (an empty Or never holds).
 type Or []Node
 
 // Cond is one condition on one attribute. Values hold the Go values of the
 // attribute's type — string (String, Enum, Tags), int64, bool or time.Time
 // (UTC, microseconds) — one for a comparison, two for Between and Nbetween,
 // one or more for In, Nin, Contains and Ncontains; Like and Nlike hold one
-// Pattern.
+// Pattern. Attr must be an attribute of a Schema: the parsers and
+// ParsePage build conditions that are valid by construction; one built by
+// hand must be as valid.
 type Cond struct {
 	Attr   *Attr
 	Op     Op

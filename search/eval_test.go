@@ -200,7 +200,14 @@ func TestToSQLText(t *testing.T) {
 	_, args = ToSQL(ts, Postgres)
 	assert.Equal(t, []any{time.Date(2200, 4, 29, 20, 15, 52, 120000000, time.UTC)}, args)
 
-	s, args := ToSQL(nil, SQLite)
+	s, _ := ToSQL(And{}, SQLite)
+	assert.Equal(t, "1 = 1", s)
+	s, _ = ToSQL(Or{}, Postgres)
+	assert.Equal(t, "1 = 0", s)
+	assert.True(t, Eval(And{}, Fields{}))
+	assert.False(t, Eval(Or{}, Fields{}))
+
+	s, args = ToSQL(nil, SQLite)
 	assert.Equal(t, "1 = 1", s)
 	assert.Nil(t, args)
 

@@ -143,7 +143,8 @@ func (s *Schema) Lookup(name string) (*Attr, bool) {
 	return a, ok
 }
 
-// Attrs returns the attributes in the order given to NewSchema.
+// Attrs returns the attributes in the order given to NewSchema (shared with
+// the schema: read, do not modify).
 func (s *Schema) Attrs() []*Attr { return slices.Clone(s.attrs) }
 
 // Limits bound what a parser accepts. A zero field takes its value from

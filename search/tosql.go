@@ -62,6 +62,14 @@ func (w *sqlWriter) node(n Node) {
 }
 
 func (w *sqlWriter) group(nodes []Node, sep string) {
+	if len(nodes) == 0 { // an empty And holds, an empty Or does not (as Eval)
+		if sep == " AND " {
+			w.b.WriteString("1 = 1")
+		} else {
+			w.b.WriteString("1 = 0")
+		}
+		return
+	}
 	w.b.WriteByte('(')
 	for i, n := range nodes {
 		if i > 0 {
