@@ -3,21 +3,19 @@ package bunstore_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/internal/testenv"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/oauth2/oauth2test"
 	"github.com/tapis-go/tapis/tenancy"
@@ -49,8 +47,6 @@ func openMigrated(t *testing.T, dsn string) *bunstore.Store {
 	return st
 }
 
-var schemaSeq atomic.Int64
-
 // pgTestMaxConns bounds the pool of each PostgreSQL test store.
 const pgTestMaxConns = 16
 
@@ -58,29 +54,12 @@ const pgTestMaxConns = 16
 // database of TAPIS_TEST_POSTGRES_DSN, dropped when the sub-test ends; it
 // skips the test when the variable is not set.
 func postgres(t *testing.T) backend {
-	dsn := os.Getenv("TAPIS_TEST_POSTGRES_DSN")
-	if dsn == "" {
+	if os.Getenv("TAPIS_TEST_POSTGRES_DSN") == "" {
 		t.Skip("TAPIS_TEST_POSTGRES_DSN not set: PostgreSQL conformance skipped")
 	}
-	ctx := context.Background()
-	admin, err := bunstore.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = admin.Close() })
 	return func(t *testing.T) *bunstore.Store {
 		t.Helper()
-		schema := fmt.Sprintf("bunstore_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), schemaSeq.Add(1))
-		_, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA ?", bun.Ident(schema))
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			_, err := admin.DB().ExecContext(ctx, "DROP SCHEMA ? CASCADE", bun.Ident(schema))
-			assert.NoError(t, err)
-		})
-		u, err := url.Parse(dsn)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		st := openMigrated(t, u.String())
+		st := openMigrated(t, testenv.PostgresSchemaDSN(t))
 		// database/sql pools are unbounded: 100 parallel redemptions would
 		// open 100 connections and exceed the server's max_connections
 		// (100 by default, some reserved). A deployment bounds its pool the

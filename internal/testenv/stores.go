@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +51,14 @@ func SQLiteAt(t testing.TB, path string, opts ...func(*tapis.Config)) *Env {
 // TAPIS_TEST_POSTGRES_DSN, dropped at the end; it skips without it.
 func Postgres(t testing.TB, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
+	return onBunstore(t, PostgresSchemaDSN(t), opts...)
+}
+
+// PostgresSchemaDSN creates a fresh schema in the database of
+// TAPIS_TEST_POSTGRES_DSN, drops it when the test ends, and returns the DSN
+// whose search_path is that schema. It skips the test without the variable.
+func PostgresSchemaDSN(t testing.TB) string {
+	t.Helper()
 	dsn := os.Getenv("TAPIS_TEST_POSTGRES_DSN")
 	if dsn == "" {
 		t.Skip("TAPIS_TEST_POSTGRES_DSN not set: the PostgreSQL variant is skipped")
@@ -57,21 +66,23 @@ func Postgres(t testing.TB, opts ...func(*tapis.Config)) *Env {
 	ctx := context.Background()
 	admin, err := bunstore.Open(ctx, dsn)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = admin.Close() })
-	schema := fmt.Sprintf("testenv_%d_%d", os.Getpid(), time.Now().UnixNano())
+	schema := fmt.Sprintf("test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), schemaSeq.Add(1))
 	_, err = admin.DB().ExecContext(ctx, "CREATE SCHEMA ?", bun.Ident(schema))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, err := admin.DB().ExecContext(ctx, "DROP SCHEMA ? CASCADE", bun.Ident(schema))
 		assert.NoError(t, err)
+		_ = admin.Close()
 	})
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return onBunstore(t, u.String(), opts...)
+	return u.String()
 }
+
+var schemaSeq atomic.Int64
 
 func onBunstore(t testing.TB, dsn string, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
