@@ -34,7 +34,9 @@ const SQLiteTimeFormat = "2006-01-02 15:04:05.999999-07:00"
 // TIMESTAMPTZ on PostgreSQL and, on SQLite, text in SQLiteTimeFormat. Text
 // comparisons use byte order (COLLATE "C" on PostgreSQL; SQLite's default
 // BINARY), and LIKE is case-sensitive (GLOB on SQLite), so the results are
-// those of Eval.
+// those of Eval. On PostgreSQL an index serves the range comparisons and
+// ORDER BY of a text column only when it is built with COLLATE "C" (or the
+// database's collation is C).
 func ToSQL(n Node, d Dialect) (string, []any) {
 	if n == nil {
 		return "1 = 1", nil
