@@ -244,7 +244,9 @@ func TestGuardCapsConcurrentChecksPerTenant(t *testing.T) {
 	}
 
 	// another tenant is not held up by dev
-	wg.Go(func() { errs <- g.Verify(ctx, hostcheck.Target{Tenant: "admin", Host: "127.0.0.1"}, credentials.Credential{}) })
+	wg.Go(func() {
+		errs <- g.Verify(ctx, hostcheck.Target{Tenant: "admin", Host: "127.0.0.1"}, credentials.Credential{})
+	})
 	assert.Equal(t, "admin", <-entered)
 	assert.EqualValues(t, max+1, peak.Load(), "dev never exceeded the cap (+1 for admin)")
 
@@ -274,7 +276,9 @@ func TestGuardCapsConcurrentChecksPerTenant(t *testing.T) {
 }
 
 func TestGuardEvalEnv(t *testing.T) {
-	ev := evaluatorFunc(func(_ context.Context, _ hostcheck.Target, name string) (string, error) { return "/scratch/" + name, nil })
+	ev := evaluatorFunc(func(_ context.Context, _ hostcheck.Target, name string) (string, error) {
+		return "/scratch/" + name, nil
+	})
 	p := hostcheck.Policy{AllowPrivate: true}
 	g := p.GuardEvaluator(ev)
 	out, err := g.EvalEnv(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}, "SCRATCH")
