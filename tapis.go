@@ -88,6 +88,9 @@ type Config struct {
 	// answer 501 unless skipCredentialCheck is set, and HOST_EVAL 501.
 	HostVerifier  hostcheck.Verifier
 	HostEvaluator hostcheck.Evaluator
+	// MaxListLimit caps a page of systems (limit <= 0 asks for the cap);
+	// default 1000.
+	MaxListLimit int
 	// SystemsAuthorizer decides who may do what to a system; default
 	// systems.AccessPolicy (owners, tenant admins, permissions, shares).
 	SystemsAuthorizer systems.Authorizer
@@ -262,7 +265,7 @@ func (s *Server) services() httpapi.Services {
 }
 
 func (s *Server) options() httpapi.Options {
-	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, Logger: s.log}
+	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit, Logger: s.log}
 }
 
 // Register adds every Tapis operation to the caller's huma API. Call

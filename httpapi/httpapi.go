@@ -42,7 +42,10 @@ type Options struct {
 	SiteID string
 	// DefaultTenant is the tenant of requests whose Host matches no tenant.
 	DefaultTenant string
-	Logger        *slog.Logger
+	// MaxListLimit caps a page of a system listing or search (a limit of
+	// zero or less asks for the cap); default 1000.
+	MaxListLimit int
+	Logger       *slog.Logger
 }
 
 type handlers struct {

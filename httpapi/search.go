@@ -17,7 +17,7 @@ import (
 // (reference/systems.md §8), kept as given so that errors can name them.
 type ListOptions struct {
 	ListType        string `query:"listType" doc:"OWNED (default), SHARED_PUBLIC or ALL."`
-	Limit           string `query:"limit" doc:"Maximum number of results (default 100; negative: the server's cap)."`
+	Limit           string `query:"limit" doc:"Maximum number of results (default 100; zero or negative: the server's cap, 1000 unless configured)."`
 	Skip            string `query:"skip" doc:"Results to skip."`
 	StartAfter      string `query:"startAfter" doc:"Start after this value of the first orderBy attribute (needs orderBy, not with skip)."`
 	OrderBy         string `query:"orderBy" doc:"attr(asc|desc),... ; without it results are ordered by id."`
@@ -26,9 +26,6 @@ type ListOptions struct {
 	ShowDeleted     string `query:"showDeleted" doc:"Include deleted systems."`
 	ImpersonationID string `query:"impersonationId" doc:"List as this user (tenant admins and some services)."`
 }
-
-// maxListLimit caps a page of systems (a negative limit asks for it).
-const maxSystemsPage = 1000
 
 // listSystems runs a listing with the conditions already parsed.
 func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]map[string]any], error) {
@@ -40,7 +37,7 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	if err != nil {
 		return nil, err
 	}
-	pg, err := search.ParsePage(o.Limit, o.Skip, o.StartAfter, orders, maxSystemsPage)
+	pg, err := search.ParsePage(o.Limit, o.Skip, o.StartAfter, orders, h.opt.MaxListLimit)
 	if err != nil {
 		return nil, err
 	}

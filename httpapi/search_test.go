@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/internal/testenv"
 )
 
@@ -68,4 +69,17 @@ func TestSystemSearchThroughHTTP(t *testing.T) {
 	assert.Equal(t, []string{"theirs"}, resultIDs(t, sysDo(t, env, "testuser3", "GET", "/v3/systems/search?owner.eq=testuser2&listType=ALL", nil)))
 	assert.Empty(t, resultIDs(t, sysDo(t, env, "testuser3", "GET", "/v3/systems/search?owner.eq=testuser1&listType=ALL", nil)),
 		"a filter naming another owner never widens what the caller sees")
+}
+
+func TestSystemListLimitCap(t *testing.T) {
+	env := testenv.New(t, func(c *tapis.Config) { c.MaxListLimit = 2 })
+	for _, id := range []string{"a1", "a2", "a3"} {
+		require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem(id)).Code)
+	}
+	for _, limit := range []string{"0", "-1", "50", ""} {
+		r := sysDo(t, env, "testuser1", "GET", "/v3/systems?limit="+limit, nil)
+		assert.Equal(t, []string{"a1", "a2"}, resultIDs(t, r), "limit=%q is capped", limit)
+		assert.Equal(t, float64(2), r.Body["metadata"].(map[string]any)["recordLimit"])
+	}
+	assert.Equal(t, []string{"a3"}, resultIDs(t, sysDo(t, env, "testuser1", "GET", "/v3/systems?limit=0&skip=2", nil)))
 }

@@ -120,8 +120,9 @@ const DefaultLimit = 100
 // Page is the validated paging of a listing.
 type Page struct {
 	// Limit is the most rows to return: the limit given (DefaultLimit when
-	// absent), the cap when unlimited (negative) or above the cap; 0 returns
-	// no rows (bun's Limit(0) means no limit: answer it without a query).
+	// absent), or the cap when unlimited (zero or negative, as the issue
+	// asks; the original returned nothing for 0) or above the cap. It is
+	// never 0.
 	Limit int
 	// Skip is the number of rows to skip (negative counts as 0).
 	Skip int
@@ -157,7 +158,7 @@ func ParsePage(limit, skip, startAfter string, orders []Order, maxLimit int) (Pa
 			return Page{}, err
 		}
 	}
-	if p.Limit < 0 || p.Limit > maxLimit {
+	if p.Limit <= 0 || p.Limit > maxLimit {
 		p.Limit = maxLimit
 	}
 	if skip != "" {

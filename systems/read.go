@@ -139,7 +139,7 @@ type ListQuery struct {
 	ShowDeleted  bool
 	Search       search.Node
 	Order        []search.Order
-	Limit, Skip  int // Limit 0: no rows (a page of size 0)
+	Limit, Skip  int // Limit <= 0: no limit
 	ComputeTotal bool
 	// ImpersonationID lists as that user (tenant admins, some services).
 	ImpersonationID string
@@ -184,9 +184,6 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 		if total, err = svc.store.CountSystems(ctx, p.TenantID, f); err != nil {
 			return nil, 0, err
 		}
-	}
-	if q.Limit == 0 {
-		return []System{}, total, nil
 	}
 	list, err = svc.store.ListSystems(ctx, p.TenantID, f)
 	if err != nil {
