@@ -179,7 +179,9 @@ func HostName(host string) string {
 }
 
 // Resolve returns the addresses of host (a name or a literal address),
-// every one of them allowed by CheckAddr. A name with any forbidden address
+// every one of them allowed by CheckAddr. Within a check run by a Guard,
+// the Guard's resolution of the target's host is reused, so a check
+// resolves its host once. A name with any forbidden address
 // is refused as a whole: a record mixing a public address with the metadata
 // address is an attack, not a misconfiguration.
 func (p Policy) Resolve(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -191,6 +193,8 @@ func (p Policy) Resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(name); err == nil {
 		addrs = []netip.Addr{ip}
+	} else if r, ok := ctx.Value(resolvedKey{}).(resolved); ok && r.host == name {
+		addrs = r.addrs // this check's resolution (a Guard made it)
 	} else {
 		addrs, err = p.Resolver.LookupNetIP(ctx, "ip", name)
 		if err != nil {
@@ -243,10 +247,8 @@ func (p Policy) Dial(ctx context.Context, network, addr string) (net.Conn, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q is not host:port", ErrUnreachable, addr)
 	}
-	var addrs []netip.Addr
-	if r, ok := ctx.Value(resolvedKey{}).(resolved); ok && r.host == host {
-		addrs = r.addrs
-	} else if addrs, err = p.Resolve(ctx, host); err != nil {
+	addrs, err := p.Resolve(ctx, host)
+	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, p.ConnectTimeout)

@@ -341,7 +341,14 @@ func TestDialConnectsToTheCheckedAddressOnly(t *testing.T) {
 	require.NoError(t, g.Verify(ctx, hostcheck.Target{Tenant: "dev", Host: "rebind.test"}, credentials.Credential{}))
 	assert.EqualValues(t, 1, lookups.Load(), "resolved once per check")
 
+	// a guarded verifier guarded again (a Mux of guarded adapters under a
+	// Guard) still resolves once
+	lookups.Store(0)
+	require.NoError(t, p.Guard(g).Verify(ctx, hostcheck.Target{Tenant: "dev", Host: "rebind.test"}, credentials.Credential{}))
+	assert.EqualValues(t, 1, lookups.Load(), "resolved once per check")
+
 	// Dial on its own resolves and checks too
+	lookups.Store(1)
 	_, err := p.Dial(ctx, "tcp", net.JoinHostPort("rebind.test", port))
 	require.ErrorIs(t, err, hostcheck.ErrForbiddenAddress)
 	assert.Contains(t, err.Error(), `host "rebind.test" resolves to 169.254.169.254`)
@@ -349,9 +356,9 @@ func TestDialConnectsToTheCheckedAddressOnly(t *testing.T) {
 	// private addresses are dialled only when allowed
 	_, err = hostcheck.Policy{}.Dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
 	require.ErrorIs(t, err, hostcheck.ErrForbiddenAddress)
-	assert.Eventually(t, func() bool { return accepted.Load() == 1 }, time.Second, 10*time.Millisecond, "only the allowed dial connected")
+	assert.Eventually(t, func() bool { return accepted.Load() == 2 }, time.Second, 10*time.Millisecond, "only the allowed dials connected")
 	time.Sleep(50 * time.Millisecond)
-	assert.EqualValues(t, 1, accepted.Load())
+	assert.EqualValues(t, 2, accepted.Load())
 }
 
 func TestDialErrors(t *testing.T) {

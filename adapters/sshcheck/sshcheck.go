@@ -61,8 +61,10 @@ var (
 
 // New returns a Checker that pins host keys in keys and runs every check
 // under policy (its zero fields take the hostcheck defaults). Its Verify
-// and EvalEnv already run under policy.Guard: do not wrap it again. It
-// panics if keys is nil.
+// and EvalEnv already run under policy.Guard (deadline, SSRF guard,
+// per-tenant cap); guarding it again, say in a guarded Mux, costs only a
+// second concurrency slot (the host is still resolved once). It panics if
+// keys is nil.
 func New(keys hostcheck.HostKeys, policy hostcheck.Policy) *Checker {
 	if keys == nil {
 		panic("sshcheck.New: nil HostKeys")
@@ -75,7 +77,8 @@ func New(keys hostcheck.HostKeys, policy hostcheck.Policy) *Checker {
 // Verify logs in to t.Host as t.LoginUser with the credential of
 // t.AuthnMethod (PASSWORD or PKI_KEYS) and stats t.RootDir over SFTP
 // (skipped when RootDir is empty). The host key is pinned on the first
-// successful login.
+// successful login (a target without SystemID has nowhere to pin it and is
+// checked without pinning).
 func (c *Checker) Verify(ctx context.Context, t hostcheck.Target, cred credentials.Credential) error {
 	return c.guard.Verify(ctx, t, cred)
 }
