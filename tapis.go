@@ -178,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	vault := vaultOf(cfg, sealer)
 	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
-		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator,
+		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: hostKeysOf(cfg),
 		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
@@ -187,6 +187,12 @@ func New(cfg Config) (*Server, error) {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
+}
+
+// hostKeysOf is the store's SSH host-key pins, when it keeps them.
+func hostKeysOf(cfg Config) hostcheck.HostKeys {
+	k, _ := cfg.Stores.OAuth2.(hostcheck.HostKeys)
+	return k
 }
 
 // vaultOf picks the credential vault and wraps it with the audit.

@@ -57,6 +57,9 @@ type HostKeys interface {
 	HostKey(ctx context.Context, tenant, systemID string) (string, error)
 	// PinHostKey records the key seen on first use.
 	PinHostKey(ctx context.Context, tenant, systemID, key string) error
+	// DeleteHostKey forgets a system's pinned key (its host or port
+	// changed); a missing key is not an error.
+	DeleteHostKey(ctx context.Context, tenant, systemID string) error
 }
 
 // Mux routes a check by system type; a type without a verifier answers

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -83,4 +84,19 @@ func TestCredentialsThroughHTTP(t *testing.T) {
 	assert.Equal(t, []string{"put:ok", "get:ok", "get:ok", "put:ok", "get:ok", "delete:ok", "get:not_found"}, actions)
 	assert.Equal(t, "files", recs[1].JWTUser, "who read it")
 	assert.Equal(t, "testuser1", recs[1].OboUser, "on behalf of whom")
+}
+
+func TestHostKeyForgottenWhenHostChanges(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("pinned")).Code)
+	require.NoError(t, env.Store.PinHostKey(ctx, "dev", "pinned", "ssh-ed25519 AAAAold"))
+	require.Equal(t, 200, sysDo(t, env, "testuser1", "PATCH", "/v3/systems/pinned", map[string]any{"description": "same host"}).Code)
+	k, err := env.Store.HostKey(ctx, "dev", "pinned")
+	require.NoError(t, err)
+	assert.Equal(t, "ssh-ed25519 AAAAold", k, "kept while host and port stay")
+	require.Equal(t, 200, sysDo(t, env, "testuser1", "PATCH", "/v3/systems/pinned", map[string]any{"host": "new.example.org"}).Code)
+	k, err = env.Store.HostKey(ctx, "dev", "pinned")
+	require.NoError(t, err)
+	assert.Empty(t, k, "a new host gets a new pin on its first check")
 }

@@ -90,16 +90,19 @@ func (svc *Service) verify(ctx context.Context, s System, loginUser string, c Cr
 	if c.LoginUser != "" {
 		loginUser = c.LoginUser
 	}
-	err := svc.check.Verify(ctx, target(s, loginUser), c)
+	return hostErr(svc.check.Verify(ctx, target(s, loginUser), c), s)
+}
+
+// hostErr words a host check's failure for the client: every failure class
+// of hostcheck is a 400 naming the reason; anything else is the server's.
+func hostErr(err error, s System) error {
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, context.Canceled):
+	case err == nil, errors.Is(err, context.Canceled):
 		return err
 	case errors.Is(err, hostcheck.ErrBadCredential), errors.Is(err, hostcheck.ErrHostKeyMismatch),
 		errors.Is(err, hostcheck.ErrRootDirMissing), errors.Is(err, hostcheck.ErrUnreachable),
 		errors.Is(err, hostcheck.ErrTimeout), errors.Is(err, hostcheck.ErrForbiddenAddress),
-		errors.Is(err, hostcheck.ErrUnsupported):
+		errors.Is(err, hostcheck.ErrUnsupported), errors.Is(err, credentials.ErrInvalid):
 		return errorf(ErrCredentialRejected, "SYSAPI_CRED_VALID_FAIL The credential could not be verified on host %s: %s", s.Host, err.Error())
 	}
 	return err

@@ -39,8 +39,11 @@ type Config struct {
 	Vault     credentials.Vault
 	Verifier  hostcheck.Verifier
 	Evaluator hostcheck.Evaluator
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// HostKeys, when set, forgets a system's pinned SSH host key when its
+	// host or port changes.
+	HostKeys hostcheck.HostKeys
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service is the Systems service.
@@ -52,6 +55,7 @@ type Service struct {
 	vault credentials.Vault
 	check hostcheck.Verifier
 	eval  hostcheck.Evaluator
+	keys  hostcheck.HostKeys
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -81,7 +85,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, vault: cfg.Vault,
-		check: cfg.Verifier, eval: cfg.Evaluator, log: cfg.Logger, now: cfg.Now}, nil
+		check: cfg.Verifier, eval: cfg.Evaluator, keys: cfg.HostKeys, log: cfg.Logger, now: cfg.Now}, nil
 }
 
 // Store returns the store (for the permissions and search layers).
@@ -255,7 +259,7 @@ func (svc *Service) evalRootDir(ctx context.Context, s *System, c *Credential) e
 	}
 	value, err := svc.eval.EvalEnv(ctx, target(*s, staticUser(*s)), *c, he.Var)
 	if err != nil {
-		return err
+		return hostErr(err, *s)
 	}
 	s.RootDir, err = he.Resolve(value)
 	return err

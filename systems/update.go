@@ -167,7 +167,7 @@ func (svc *Service) Patch(ctx context.Context, p tenancy.Principal, id string, p
 	if err := svc.store.SaveSystems(ctx, p.TenantID, batch, []HistoryRecord{svc.history(p, id, OpModify, pt)}); err != nil {
 		return System{}, conflictErr(err, id)
 	}
-	return next, nil
+	return next, svc.hostMoved(ctx, s, batch)
 }
 
 // validateUpdate re-applies defaults and every non-create rule.
@@ -230,7 +230,7 @@ func (svc *Service) Put(ctx context.Context, p tenancy.Principal, id string, in 
 	if err := svc.store.SaveSystems(ctx, p.TenantID, []System{next}, []HistoryRecord{svc.history(p, id, OpModify, in)}); err != nil {
 		return System{}, conflictErr(err, id)
 	}
-	return next, nil
+	return next, svc.hostMoved(ctx, s, []System{next})
 }
 
 // conflictErr words a version conflict for the client.
@@ -239,4 +239,19 @@ func conflictErr(err error, id string) error {
 		return errorf(ErrConflict, "SYSLIB_UPDATE_CONFLICT System %s was changed by another request; read it again and retry.", id)
 	}
 	return err
+}
+
+// hostMoved forgets the pinned host keys of the saved systems (a patched
+// parent and its re-synced children) when the host or port changed: the
+// next check pins the new host's key instead of reporting a mismatch.
+func (svc *Service) hostMoved(ctx context.Context, before System, saved []System) error {
+	if svc.keys == nil || len(saved) == 0 || (saved[0].Host == before.Host && saved[0].Port == before.Port) {
+		return nil
+	}
+	for _, s := range saved {
+		if err := svc.keys.DeleteHostKey(ctx, s.Tenant, s.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

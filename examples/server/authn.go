@@ -8,7 +8,11 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/ldapauth"
+	"github.com/tapis-go/tapis/adapters/s3check"
+	"github.com/tapis-go/tapis/adapters/sshcheck"
+	"github.com/tapis-go/tapis/hostcheck"
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -64,4 +68,14 @@ func newAuthenticator(srv **tapis.Server, getenv func(string) string) (oauth2.Au
 		return nil, err
 	}
 	return oauth2.FirstConfigured{ldap, builtinUsers{srv: srv}}, nil
+}
+
+// hostChecks builds the credential checks and HOST_EVAL of the server: SSH
+// for LINUX, S3 for S3, both under one policy (deadlines, SSRF guard,
+// per-tenant cap) and pinning SSH host keys in the store.
+func hostChecks(keys hostcheck.HostKeys, allowPrivate bool) (hostcheck.Verifier, hostcheck.Evaluator) {
+	policy := hostcheck.Policy{AllowPrivate: allowPrivate}
+	ssh := sshcheck.New(keys, policy) // guarded by policy already
+	s3 := policy.Guard(s3check.New(s3check.Options{DialContext: policy.Dial}))
+	return hostcheck.Mux{string(systems.TypeLinux): ssh, string(systems.TypeS3): s3}, ssh
 }

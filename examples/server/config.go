@@ -35,6 +35,8 @@ type options struct {
 	defaultTenant string
 	level         slog.Level
 
+	allowPrivateHosts bool // credential checks may reach private addresses
+
 	dbDefaulted      bool // db derived from -data
 	kekFileDefaulted bool // kekFile derived from -data
 	kekFileOnCmdLine bool // -kek-file given as a flag (wins over TAPIS_KEK)
@@ -61,6 +63,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.StringVar(&o.site, "site", "", "id of the site this server runs as (default: the primary site)")
 	fs.StringVar(&o.defaultTenant, "default-tenant", "dev", "tenant of requests whose Host matches no tenant base URL")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&o.allowPrivateHosts, "allow-private-hosts", false, "let credential checks and HOST_EVAL reach loopback and private addresses (hosts on a private network)")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "Usage: server [flags]\n\nRuns the Tapis core services (sites, tenants, tokens). Flags:\n")

@@ -121,12 +121,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return err
 	}
+	verifier, evaluator := hostChecks(store, o.allowPrivateHosts)
 	srv, err = tapis.New(tapis.Config{
 		Stores:        tapis.Stores{Tenancy: store, OAuth2: store},
 		KEK:           kek,
 		SiteID:        o.site,
 		DefaultTenant: o.defaultTenant,
 		Authenticator: authn,
+		HostVerifier:  verifier,
+		HostEvaluator: evaluator,
 		Logger:        log,
 	})
 	if err != nil {

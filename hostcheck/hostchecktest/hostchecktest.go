@@ -42,6 +42,14 @@ func (h *HostKeys) PinHostKey(_ context.Context, tenant, systemID, key string) e
 	return nil
 }
 
+// DeleteHostKey implements hostcheck.HostKeys.
+func (h *HostKeys) DeleteHostKey(_ context.Context, tenant, systemID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.keys, [2]string{tenant, systemID})
+	return nil
+}
+
 // Set pins key without counting it as a pin (a test's precondition).
 func (h *HostKeys) Set(tenant, systemID, key string) {
 	h.mu.Lock()
