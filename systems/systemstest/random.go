@@ -173,7 +173,8 @@ func minus(a, b []string) []string {
 
 // Pools of values: the wildcard and escape characters of both syntaxes
 // (% _ * ! \), quotes, commas, parentheses and ~ (the separators of the
-// query syntax), case variants and multi-byte characters.
+// query syntax), case variants, multi-byte characters (one, and two runes
+// for é) and a character outside the BMP.
 var (
 	randOwners = []string{"alice", "bob", "carol", "Carol", "d_ave", "e%ve"}
 	randHosts  = []string{"node1.example.org", "node12.example.org", "Node1.example.org", "node_1.example.org",
@@ -181,12 +182,12 @@ var (
 		"é.example", "h", "[v]", "v", "q?", "qq", "login?.hpc.edu"}
 	randWords = []string{"GPU", "gpu", "Gpu", "50%", "100%%", "a_b", "a__b", "*star*", "bang!", "!", `back\slash`,
 		`\\`, `\%`, `\_`, "it's", "'", "a,b", ",", "(paren)", "(", ")", "~tilde", "~", "é", "É", "[x]", "q?",
-		"data mover", "Data Mover", "node1", "x", "q!", "qq", "a%", "a%%"}
+		"data mover", "Data Mover", "node1", "x", "q!", "qq", "a%", "a%%", "😀", "e\u0301"}
 	// randTricky are pattern bases that differ from values of the rows only
 	// in a character that is a wildcard in some syntax.
 	randTricky = []string{"login*.hpc.edu", "login?.hpc.edu", "login!.hpc.edu", "[v]", "q?", "q!", "[x]",
 		"*star*", "50%", "a%", "a_b", `back\slash`, "node_1.example.org", "node%1.example.org", "e%ve", "d_ave"}
-	randTags = []string{"gpu", "GPU", "ml", "a b", "x,y", "50%", "é", "it's", `\`, "*", "(t)"}
+	randTags = []string{"gpu", "GPU", "ml", "a b", "x,y", "50%", "é", "it's", `\`, "*", "(t)", "😀"}
 	randStrs = []string{"", "", "", "x", "X", "/home/${apiUserId}", "${apiUserId}", "a%b", "a_b", "a*b", "a!b",
 		`a\b`, "it's", "(x)", "~", "mpirun -n 4", "é", "Z", "zz", " lead", "trail "}
 	randInts    = []int64{-2147483648, -1000, -5, -1, 0, 1, 22, 999, 1000, 1001, 2222, 65535, 2147483647}
