@@ -100,3 +100,22 @@ func TestHostKeyForgottenWhenHostChanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, k, "a new host gets a new pin on its first check")
 }
+
+func TestSharedAppContextAndResourceTenant(t *testing.T) {
+	env := testenv.New(t)
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("app-sys")).Code)
+	as := func(path string, hdr map[string]string) int {
+		return env.Do(t, testenv.Request{Method: "GET", Path: path, Headers: hdr}).Code
+	}
+	assert.Equal(t, 403, as("/v3/systems/app-sys", filesFor(t, env, "testuser2")), "testuser2 has no rights")
+	assert.Equal(t, 200, as("/v3/systems/app-sys?sharedAppCtx=testuser1", filesFor(t, env, "testuser2")), "the grantor (owner) may read it")
+	assert.Equal(t, 403, as("/v3/systems/app-sys?sharedAppCtx=testuser3", filesFor(t, env, "testuser2")), "a grantor without rights grants nothing")
+	assert.Equal(t, 403, as("/v3/systems/app-sys?sharedAppCtx=testuser1", map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testuser2")}),
+		"users cannot claim a shared context")
+	apps := map[string]string{"X-Tapis-Token": env.ServiceToken(t, "apps"), "X-Tapis-Tenant": "dev", "X-Tapis-User": "testuser2"}
+	assert.Equal(t, 403, as("/v3/systems/app-sys?sharedAppCtx=testuser1", apps), "only files and jobs")
+
+	other := filesFor(t, env, "testuser1")
+	assert.Equal(t, 404, as("/v3/systems/app-sys?resourceTenant=other", other), "looked up in the other tenant")
+	assert.Equal(t, 200, as("/v3/systems/app-sys?resourceTenant=dev", other))
+}

@@ -78,12 +78,10 @@ func (h *handlers) registerSystems(api huma.API) {
 		Summary: "Get a system.", Tags: tags}, authRequired,
 		func(ctx context.Context, in *getIn) (*SysOutput[map[string]any], error) {
 			p := principalOf(ctx)
-			if in.ResourceTenant != "" || in.SharedAppCtx != "" {
-				return nil, tenancy.Errorf(tenancy.ErrForbidden, "SYSLIB_UNAUTH_RESOURCETENANT resourceTenant and sharedAppCtx are for the files and jobs services only.")
-			}
 			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
 				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false"),
-				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod)})
+				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod),
+				SharedAppCtx: in.SharedAppCtx, ResourceTenant: in.ResourceTenant})
 			if err != nil {
 				return nil, err
 			}

@@ -26,6 +26,13 @@ type GetOptions struct {
 	// and jobs services only), for AuthnMethod or the system's default.
 	ReturnCredentials bool
 	AuthnMethod       AuthnMethod
+	// SharedAppCtx names the grantor of a shared application context: read
+	// and execute are also granted when the grantor may read or execute
+	// the system (the files and jobs services only).
+	SharedAppCtx string
+	// ResourceTenant reads the system in that tenant (the files and jobs
+	// services only, for tenants their token may act for).
+	ResourceTenant string
 }
 
 // actingAs applies impersonation to a principal after checking it is allowed.
@@ -68,6 +75,19 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 	if opt.AuthnMethod != "" && !slices.Contains(AuthnMethods, opt.AuthnMethod) {
 		return System{}, errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", opt.AuthnMethod, AuthnMethods)
 	}
+	if (opt.SharedAppCtx != "" || opt.ResourceTenant != "") && (!p.IsService() || !slices.Contains(credentialReaders, p.TokenUsername)) {
+		return System{}, errorf(ErrForbidden, "SYSLIB_UNAUTH_SHAREDAPPCTX sharedAppCtx and resourceTenant are for the files and jobs services only.")
+	}
+	if opt.ResourceTenant != "" && opt.ResourceTenant != p.TenantID {
+		reg, err := svc.ten.Registry(ctx)
+		if err != nil {
+			return System{}, err
+		}
+		if !reg.MayActFor(p.TokenTenantID, opt.ResourceTenant) {
+			return System{}, errorf(ErrForbidden, "SYSLIB_UNAUTH_RESOURCETENANT Tokens of tenant %s may not act for tenant %s.", p.TokenTenantID, opt.ResourceTenant)
+		}
+		p.TenantID = opt.ResourceTenant
+	}
 	p, err := svc.actingAs(ctx, p, opt.ImpersonationID)
 	if err != nil {
 		return System{}, err
@@ -76,11 +96,11 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 	if err != nil {
 		return System{}, err
 	}
-	if err := svc.authz.Authorize(ctx, p, ActionRead, s); err != nil {
+	if err := svc.authorizeShared(ctx, p, ActionRead, s, opt.SharedAppCtx); err != nil {
 		return System{}, err
 	}
 	if opt.RequireExec {
-		if err := svc.authz.Authorize(ctx, p, ActionExecute, s); err != nil {
+		if err := svc.authorizeShared(ctx, p, ActionExecute, s, opt.SharedAppCtx); err != nil {
 			return System{}, err
 		}
 		if !s.CanExec {
@@ -99,6 +119,21 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 		}
 	}
 	return s, nil
+}
+
+// authorizeShared asks the Authorizer for p, and in a shared application
+// context also for the grantor (never with more than read or execute).
+func (svc *Service) authorizeShared(ctx context.Context, p tenancy.Principal, action Action, s System, grantor string) error {
+	err := svc.authz.Authorize(ctx, p, action, s)
+	if err == nil || grantor == "" {
+		return err
+	}
+	g := tenancy.Principal{TenantID: p.TenantID, Username: grantor, AccountType: tenancy.AccountUser,
+		TokenTenantID: p.TokenTenantID, TokenUsername: p.TokenUsername, OnBehalfOf: true}
+	if svc.authz.Authorize(ctx, g, action, s) == nil {
+		return nil
+	}
+	return err
 }
 
 // resolveEffectiveUser shows a dynamic system's login user for p.
