@@ -88,6 +88,8 @@ type Config struct {
 	// answer 501 unless skipCredentialCheck is set, and HOST_EVAL 501.
 	HostVerifier  hostcheck.Verifier
 	HostEvaluator hostcheck.Evaluator
+	// Globus, when set, serves the Globus credential endpoints (else 501).
+	Globus systems.Globus
 	// MaxListLimit caps a page of systems (limit <= 0 asks for the cap);
 	// default 1000.
 	MaxListLimit int
@@ -178,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	vault := vaultOf(cfg, sealer)
 	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
-		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: hostKeysOf(cfg),
+		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: hostKeysOf(cfg), Globus: cfg.Globus,
 		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err

@@ -81,14 +81,19 @@ func (h *handlers) registerCredentials(api huma.API) {
 			}
 			return sysOK(Null{}, "SYSAPI_CRED_OK The credential of user "+in.UserName+" opens system "+in.SystemID), nil
 		})
-	globus := NewError(http.StatusNotImplemented, "Globus is not configured on this server.")
+	type authURLOut struct {
+		URL       string `json:"url"`
+		SessionID string `json:"sessionId"`
+		SystemID  string `json:"systemId"`
+	}
 	register(api, h, huma.Operation{OperationID: "getGlobusAuthUrl", Method: http.MethodGet, Path: "/v3/systems/credential/{systemId}/globus/authUrl",
-		Summary: "Globus authorization URL (needs a Globus client).", Tags: tags}, authRequired,
-		func(ctx context.Context, in *SystemIDParam) (*SysOutput[Null], error) {
-			if _, err := svc.Get(ctx, principalOf(ctx), in.SystemID, systems.GetOptions{}); err != nil {
+		Summary: "Start a Globus authorization for a GLOBUS system (needs a Globus client).", Tags: tags}, authRequired,
+		func(ctx context.Context, in *SystemIDParam) (*SysOutput[authURLOut], error) {
+			u, session, err := svc.GlobusAuthURL(ctx, principalOf(ctx), in.SystemID)
+			if err != nil {
 				return nil, err
 			}
-			return nil, globus
+			return sysOK(authURLOut{URL: u, SessionID: session, SystemID: in.SystemID}, "TAPIS_FOUND Globus authorization URL for system "+in.SystemID), nil
 		})
 	type globusIn struct {
 		PermsPathParams
@@ -97,11 +102,11 @@ func (h *handlers) registerCredentials(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "generateGlobusTokens", Method: http.MethodPost,
 		Path:    "/v3/systems/credential/{systemId}/user/{userName}/globus/tokens/{authCode}/{sessionId}",
-		Summary: "Exchange a Globus code for tokens (needs a Globus client).", Tags: tags}, authRequired,
+		Summary: "Exchange a Globus code for tokens stored as the user's credential (needs a Globus client).", Tags: tags}, authRequired,
 		func(ctx context.Context, in *globusIn) (*SysOutput[Null], error) {
-			if _, err := svc.Get(ctx, principalOf(ctx), in.SystemID, systems.GetOptions{}); err != nil {
+			if err := svc.GenerateGlobusTokens(ctx, principalOf(ctx), in.SystemID, in.UserName, in.AuthCode, in.SessionID); err != nil {
 				return nil, err
 			}
-			return nil, globus
+			return sysOK(Null{}, "SYSAPI_CRED_UPDATED Globus tokens stored for user "+in.UserName+" on system "+in.SystemID), nil
 		})
 }

@@ -39,6 +39,8 @@ type Config struct {
 	Vault     credentials.Vault
 	Verifier  hostcheck.Verifier
 	Evaluator hostcheck.Evaluator
+	// Globus serves the Globus endpoints; without it they answer 501.
+	Globus Globus
 	// HostKeys, when set, forgets a system's pinned SSH host key when its
 	// host or port changes.
 	HostKeys hostcheck.HostKeys
@@ -56,6 +58,7 @@ type Service struct {
 	check hostcheck.Verifier
 	eval  hostcheck.Evaluator
 	keys  hostcheck.HostKeys
+	gl    Globus
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -85,7 +88,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, vault: cfg.Vault,
-		check: cfg.Verifier, eval: cfg.Evaluator, keys: cfg.HostKeys, log: cfg.Logger, now: cfg.Now}, nil
+		check: cfg.Verifier, eval: cfg.Evaluator, keys: cfg.HostKeys, gl: cfg.Globus, log: cfg.Logger, now: cfg.Now}, nil
 }
 
 // Store returns the store (for the permissions and search layers).
