@@ -298,6 +298,35 @@ func (s *Server) HandlerAPI() (http.Handler, huma.API, error) {
 	return httpapi.NewHandler(s.services(), s.options())
 }
 
+// RewrapSecrets re-seals, under the current KEK, every signing key and
+// stored credential an older KEK (Config.PreviousKEKs) still wraps. Run it
+// after rotating the KEK; once it returns, the previous KEKs can go. It
+// returns how many values changed.
+func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
+	reg, err := s.tenancy.Registry(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, t := range reg.Tenants() {
+		n, err := s.tokens.RewrapKeys(ctx, t.ID)
+		if err != nil {
+			return total, fmt.Errorf("tapis: rewrap signing keys of %s: %w", t.ID, err)
+		}
+		total += n
+	}
+	if rw, ok := s.cfg.Stores.OAuth2.(interface {
+		RewrapCredentials(context.Context, *seal.Sealer) (int, error)
+	}); ok {
+		n, err := rw.RewrapCredentials(ctx, s.sealer)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("tapis: rewrap credentials: %w", err)
+		}
+	}
+	return total, nil
+}
+
 // Close stops background work. It does not close the stores, which belong
 // to the caller.
 func (s *Server) Close() error {

@@ -14,7 +14,10 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/credentials"
+	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
+	"github.com/tapis-go/tapis/tenancy"
 )
 
 func TestNewNamesEveryMissingDependency(t *testing.T) {
@@ -57,4 +60,39 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	assert.False(t, bytes.Contains(raw, []byte("PRIVATE KEY")), "private keys are sealed")
 	assert.False(t, bytes.Contains(raw, []byte(pw)), "passwords are hashed")
 	assert.False(t, strings.Contains(string(raw), "testuser1testuser1"))
+}
+
+func TestRewrapSecretsAfterKEKRotation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := bunstore.Open(ctx, "sqlite:"+filepath.Join(dir, "t.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	oldKEK, newKEK := seal.NewKey(), seal.NewKey()
+	srv, err := tapis.New(tapis.Config{Stores: tapis.Stores{Tenancy: st, OAuth2: st}, KEK: oldKEK, PasswordCost: bcrypt.MinCost})
+	require.NoError(t, err)
+	require.NoError(t, srv.ApplySeed(ctx, tapis.DevSeed("rw.test", map[string]string{})))
+	sealer, err := seal.New(oldKEK)
+	require.NoError(t, err)
+	require.NoError(t, st.Vault(sealer).PutCredential(ctx, credentials.Key{Tenant: "dev", SystemID: "s", User: "u"}, credentials.Credential{Password: "pw"}))
+	require.NoError(t, srv.Close())
+
+	rotated, err := tapis.New(tapis.Config{Stores: tapis.Stores{Tenancy: st, OAuth2: st}, KEK: newKEK, PreviousKEKs: [][]byte{oldKEK}})
+	require.NoError(t, err)
+	n, err := rotated.RewrapSecrets(ctx)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, 3, "signing keys of admin and dev, and the credential")
+	require.NoError(t, rotated.Close())
+
+	onlyNew, err := seal.New(newKEK)
+	require.NoError(t, err)
+	c, err := st.Vault(onlyNew).GetCredential(ctx, credentials.Key{Tenant: "dev", SystemID: "s", User: "u"})
+	require.NoError(t, err, "opens with the new KEK alone")
+	assert.Equal(t, "pw", c.Password)
+	fresh, err := tapis.New(tapis.Config{Stores: tapis.Stores{Tenancy: st, OAuth2: st}, KEK: newKEK})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fresh.Close() })
+	_, err = fresh.Tokens().Mint(ctx, oauth2.MintRequest{TenantID: "dev", Username: "u", AccountType: tenancy.AccountUser})
+	assert.NoError(t, err, "signing works without the old KEK")
 }
