@@ -14,7 +14,7 @@ import (
 
 func TestServerDevAndRestart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the server binary; skipped with -short")
+		t.Skip("requires a full run (not -short): builds and runs the server binary")
 	}
 	bin := buildServer(t)
 	data := t.TempDir()
@@ -64,7 +64,7 @@ func TestServerDevAndRestart(t *testing.T) {
 
 func TestServerBootstrapsEmptyRegistry(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the server binary; skipped with -short")
+		t.Skip("requires a full run (not -short): builds and runs the server binary")
 	}
 	bin := buildServer(t)
 	data := filepath.Join(t.TempDir(), "data")
