@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -45,13 +46,14 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	if sel == "" {
 		sel = "summaryAttributes"
 	}
+	shape := search.ParseSelect(sel, systems.SummaryAttributes)
+	withShares := shape.All || slices.Contains(shape.Fields, "isPublic") || slices.Contains(shape.Fields, "sharedWithUsers")
 	list, total, err := h.svc.Systems.List(ctx, principalOf(ctx), systems.ListQuery{ListType: lt, ShowDeleted: search.ParseFlag(o.ShowDeleted),
 		Search: search.AndOf(node, pg.After), Order: orders, Limit: pg.Limit, Skip: pg.Skip,
-		ComputeTotal: search.ParseFlag(o.ComputeTotal), ImpersonationID: o.ImpersonationID})
+		ComputeTotal: search.ParseFlag(o.ComputeTotal), WithShares: withShares, ImpersonationID: o.ImpersonationID})
 	if err != nil {
 		return nil, err
 	}
-	shape := search.ParseSelect(sel, systems.SummaryAttributes)
 	out := make([]map[string]any, 0, len(list))
 	for _, s := range list {
 		out = append(out, selectFields(s, shape))

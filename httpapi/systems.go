@@ -52,12 +52,9 @@ func (h *handlers) registerSystems(api huma.API) {
 	register(api, h, huma.Operation{OperationID: "createSystem", Method: http.MethodPost, Path: "/v3/systems",
 		Summary: "Create a system.", Tags: tags, DefaultStatus: http.StatusCreated}, authRequired,
 		func(ctx context.Context, in *createIn) (*SysOutput[URLResult], error) {
-			if missing := in.Body.requiredMissing(); len(missing) > 0 {
-				return nil, tenancy.Errorf(tenancy.ErrInvalid, "SYSLIB_CREATE_MISSING_ATTR Missing required attribute(s): %s.", strings.Join(missing, ", "))
-			}
 			p := principalOf(ctx)
 			s, err := svc.Create(ctx, p, systems.CreateInput{System: in.Body.domain(), Credential: in.Body.AuthnCredential.domain(),
-				SkipCredentialCheck: in.SkipCredentialCheck})
+				SkipCredentialCheck: in.SkipCredentialCheck, Missing: in.Body.requiredMissing()})
 			if err != nil {
 				return nil, err
 			}

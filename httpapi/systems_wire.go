@@ -272,7 +272,7 @@ func systemFull(s systems.System) map[string]any {
 		sched = s.BatchScheduler
 	}
 	return map[string]any{
-		"isPublic": false, "isDynamicEffectiveUser": s.DynamicEffectiveUser || s.IsDynamic(), "sharedWithUsers": nil,
+		"isPublic": s.IsPublic, "isDynamicEffectiveUser": s.DynamicEffectiveUser || s.IsDynamic(), "sharedWithUsers": s.SharedWithUsers,
 		"tenant": s.Tenant, "id": s.ID, "description": nullable(s.Description), "systemType": s.SystemType,
 		"owner": s.Owner, "host": s.Host, "enabled": s.Enabled, "effectiveUserId": s.EffectiveUserID,
 		"defaultAuthnMethod": s.DefaultAuthnMethod, "authnCredential": credentialOut(s.AuthnCredential, s.DefaultAuthnMethod), "bucketName": nullable(s.BucketName),

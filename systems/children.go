@@ -22,7 +22,7 @@ type ChildInput struct {
 // allows children (reference/systems.md §2.4). Every failure but a missing
 // parent (404) or a refusal (403) is a 400, naming every problem.
 func (svc *Service) CreateChild(ctx context.Context, p tenancy.Principal, parentID string, in ChildInput) (System, error) {
-	parent, err := svc.store.GetSystem(ctx, p.TenantID, parentID)
+	parent, err := svc.getSystem(ctx, p.TenantID, parentID)
 	if errors.Is(err, ErrNotFound) || (err == nil && parent.Deleted) {
 		return System{}, errorf(ErrNotFound, "SYSLIB_CHILD_PARENT_NOT_FOUND Parent system %s not found.", parentID)
 	}
@@ -53,7 +53,7 @@ func (svc *Service) CreateChild(ctx context.Context, p tenancy.Principal, parent
 	if IsReservedID(c.ID) {
 		pr.add("SYSAPI_CREATE_RESERVED", "The id %s is reserved.", c.ID)
 	}
-	if _, err := svc.store.GetSystem(ctx, p.TenantID, c.ID); err == nil {
+	if _, err := svc.getSystem(ctx, p.TenantID, c.ID); err == nil {
 		pr.add("SYSAPI_SYS_EXISTS", "System %s already exists in tenant %s.", c.ID, p.TenantID)
 	} else if !errors.Is(err, ErrNotFound) {
 		return System{}, err
@@ -130,7 +130,7 @@ func (svc *Service) UnlinkChildren(ctx context.Context, p tenancy.Principal, par
 		return 0, errorf(ErrInvalid, "SYSLIB_CHILD_NO_IDS Give childSystemIds, or all=true.")
 	}
 	var children []System
-	for _, id := range ids {
+	for _, id := range dedupe(ids) {
 		c, err := svc.live(ctx, p.TenantID, id)
 		if err != nil {
 			return 0, err
@@ -141,4 +141,17 @@ func (svc *Service) UnlinkChildren(ctx context.Context, p tenancy.Principal, par
 		children = append(children, c)
 	}
 	return svc.unlink(ctx, p, children)
+}
+
+// dedupe keeps the first of repeated ids.
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -117,11 +117,15 @@ func (svc *Service) putCredential(ctx context.Context, p tenancy.Principal, s Sy
 	return svc.vault.PutCredential(tenancy.WithPrincipal(ctx, p), credKey(s, user), c)
 }
 
-// mayManageCredential: owner or admin; or users for their own credential
-// when they may read the system (a permission or a share).
+// mayManageCredential: owner or admin; or, on a dynamic system, users for
+// their own credential when they may read the system (a permission or a
+// share).
 func (svc *Service) mayManageCredential(ctx context.Context, p tenancy.Principal, s System, user string) error {
 	err := svc.authz.Authorize(ctx, p, ActionCredential, s)
-	if err == nil || user != p.Username {
+	// Users manage their own credential only on a dynamic system: the
+	// credential of a static system is everybody's login and belongs to
+	// the owner (the original let any reader replace it).
+	if err == nil || user != p.Username || !s.IsDynamic() {
 		return err
 	}
 	return svc.authz.Authorize(ctx, p, ActionRead, s)
@@ -156,6 +160,9 @@ func (svc *Service) RemoveUserCredential(ctx context.Context, p tenancy.Principa
 	if err != nil {
 		return err
 	}
+	if err := checkUser(user); err != nil {
+		return err
+	}
 	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
@@ -172,6 +179,9 @@ func (svc *Service) RemoveUserCredential(ctx context.Context, p tenancy.Principa
 func (svc *Service) CheckUserCredential(ctx context.Context, p tenancy.Principal, id, user string, method AuthnMethod) error {
 	s, err := svc.live(ctx, p.TenantID, id)
 	if err != nil {
+		return err
+	}
+	if err := checkUser(user); err != nil {
 		return err
 	}
 	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
@@ -206,6 +216,9 @@ func (svc *Service) readCredential(ctx context.Context, p tenancy.Principal, s S
 func (svc *Service) GetUserCredential(ctx context.Context, p tenancy.Principal, id, user string, method AuthnMethod) (Credential, AuthnMethod, error) {
 	if !p.IsService() || !slices.Contains(credentialReaders, p.TokenUsername) {
 		return Credential{}, "", errorf(ErrForbidden, "SYSLIB_UNAUTH_GETCRED Only the files and jobs services may read credentials.")
+	}
+	if err := checkUser(user); err != nil {
+		return Credential{}, "", err
 	}
 	s, err := svc.live(ctx, p.TenantID, id)
 	if err != nil {

@@ -34,7 +34,7 @@ func (svc *Service) setFlag(ctx context.Context, p tenancy.Principal, id string,
 	var s System
 	var err error
 	if action == ActionDelete || action == ActionUndelete {
-		s, err = svc.store.GetSystem(ctx, p.TenantID, id) // deleted ones count
+		s, err = svc.getSystem(ctx, p.TenantID, id) // deleted ones count
 		if errors.Is(err, ErrNotFound) {
 			err = errorf(ErrNotFound, "SYSAPI_NOT_FOUND System not found: %s.", id)
 		}
@@ -51,11 +51,13 @@ func (svc *Service) setFlag(ctx context.Context, p tenancy.Principal, id string,
 	if action == ActionDelete && len(children) > 0 {
 		return 0, errorf(ErrInvalid, "SYSLIB_CHILD_HAS_CHILD_ERROR System %s has child systems: delete or unlink them first.", id)
 	}
+	var parent *System
 	if action == ActionUndelete && s.ParentID != "" {
-		parent, err := svc.store.GetSystem(ctx, p.TenantID, s.ParentID)
-		if err != nil || parent.Deleted || !parent.AllowChildren {
+		par, err := svc.getSystem(ctx, p.TenantID, s.ParentID)
+		if err != nil || par.Deleted || !par.AllowChildren {
 			return 0, errorf(ErrInvalid, "SYSLIB_CHILD_ALLOW_CONFLICT_ERROR The parent %s of system %s is missing, deleted or does not allow children.", s.ParentID, id)
 		}
+		parent = &par
 	}
 	if err := svc.authz.Authorize(ctx, p, action, s); err != nil {
 		return 0, err
@@ -72,6 +74,9 @@ func (svc *Service) setFlag(ctx context.Context, p tenancy.Principal, id string,
 		next.Deleted, op, desc = true, OpDelete, map[string]bool{"deleted": true}
 	case ActionUndelete:
 		next.Deleted, op, desc = false, OpUndelete, map[string]bool{"deleted": false}
+	}
+	if parent != nil { // an undeleted child catches up with its parent
+		next = syncChildren(*parent, []System{next})[0]
 	}
 	next.Updated = svc.stamp()
 	batch := []System{next}
@@ -150,7 +155,7 @@ func (svc *Service) ChangeOwner(ctx context.Context, p tenancy.Principal, id, ne
 // History returns the recorded operations on a system (deleted ones
 // included) to a principal who may read it.
 func (svc *Service) History(ctx context.Context, p tenancy.Principal, id string) ([]HistoryRecord, error) {
-	s, err := svc.store.GetSystem(ctx, p.TenantID, id)
+	s, err := svc.getSystem(ctx, p.TenantID, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errorf(ErrNotFound, "SYSAPI_NOT_FOUND System not found: %s.", id)
 	}

@@ -31,6 +31,9 @@ func (svc *Service) UserPerms(ctx context.Context, p tenancy.Principal, id, user
 	if err != nil {
 		return nil, err
 	}
+	if err := checkUser(user); err != nil {
+		return nil, err
+	}
 	s, err := svc.live(ctx, p.TenantID, id)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ func (svc *Service) CreateProfile(ctx context.Context, p tenancy.Principal, sp S
 	case !idPattern.MatchString(sp.Name):
 		pr.add("SYSLIB_INVALID_STR_ATTR", "name %q: letters, digits and -._~ only, starting with a letter or digit.", sp.Name)
 	}
+	if strings.ContainsRune(sp.Description, 0) || hasControl(sp.Owner) {
+		pr.add("SYSLIB_CTL_CHR_ATTR", "description and owner must not contain control characters (NUL included).")
+	}
 	if len(sp.Description) > 2048 {
 		pr.add("SYSLIB_TOO_LONG_ATTR", "description is longer than 2048 characters.")
 	}
@@ -53,7 +56,7 @@ func (svc *Service) CreateProfile(ctx context.Context, p tenancy.Principal, sp S
 	if err := pr.err("PRF_CREATE"); err != nil {
 		return SchedulerProfile{}, err
 	}
-	if _, err := svc.store.GetProfile(ctx, p.TenantID, sp.Name); err == nil {
+	if _, err := svc.getProfile(ctx, p.TenantID, sp.Name); err == nil {
 		return SchedulerProfile{}, errorf(ErrAlreadyExists, "SYSAPI_PRF_EXISTS Scheduler profile %s already exists.", sp.Name)
 	} else if !errors.Is(err, ErrNotFound) {
 		return SchedulerProfile{}, err
@@ -95,7 +98,7 @@ func (svc *Service) mayManageProfile(ctx context.Context, p tenancy.Principal, s
 
 // GetProfile returns a scheduler profile of the caller's tenant.
 func (svc *Service) GetProfile(ctx context.Context, p tenancy.Principal, name string) (SchedulerProfile, error) {
-	sp, err := svc.store.GetProfile(ctx, p.TenantID, name)
+	sp, err := svc.getProfile(ctx, p.TenantID, name)
 	if errors.Is(err, ErrNotFound) {
 		return SchedulerProfile{}, errorf(ErrNotFound, "SYSAPI_PRF_NOT_FOUND Scheduler profile %s not found.", name)
 	}
@@ -110,7 +113,7 @@ func (svc *Service) ListProfiles(ctx context.Context, p tenancy.Principal) ([]Sc
 // DeleteProfile removes a profile (owner or tenant admin); 0 changes when
 // it does not exist, as the original.
 func (svc *Service) DeleteProfile(ctx context.Context, p tenancy.Principal, name string) (int, error) {
-	sp, err := svc.store.GetProfile(ctx, p.TenantID, name)
+	sp, err := svc.getProfile(ctx, p.TenantID, name)
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}

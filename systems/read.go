@@ -57,9 +57,26 @@ func (svc *Service) actingAs(ctx context.Context, p tenancy.Principal, impersona
 	return p, nil
 }
 
+// getSystem reads a system, deleted or not. An id with control characters
+// names no system (and never reaches the database, which refuses NUL).
+func (svc *Service) getSystem(ctx context.Context, tenant, id string) (System, error) {
+	if hasControl(id) {
+		return System{}, ErrNotFound
+	}
+	return svc.store.GetSystem(ctx, tenant, id)
+}
+
+// getProfile is getSystem for scheduler profiles.
+func (svc *Service) getProfile(ctx context.Context, tenant, name string) (SchedulerProfile, error) {
+	if hasControl(name) {
+		return SchedulerProfile{}, ErrNotFound
+	}
+	return svc.store.GetProfile(ctx, tenant, name)
+}
+
 // live returns a system that exists and is not deleted (404 otherwise).
 func (svc *Service) live(ctx context.Context, tenant, id string) (System, error) {
-	s, err := svc.store.GetSystem(ctx, tenant, id)
+	s, err := svc.getSystem(ctx, tenant, id)
 	if errors.Is(err, ErrNotFound) || (err == nil && s.Deleted) {
 		return System{}, errorf(ErrNotFound, "SYSAPI_NOT_FOUND System not found: %s.", id)
 	}
@@ -107,6 +124,9 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 			return System{}, errorf(ErrForbidden, "SYSLIB_NOTEXEC System %s is not an execution system (canExec=false).", id)
 		}
 	}
+	if err := svc.fillShares(ctx, &s); err != nil {
+		return System{}, err
+	}
 	if opt.ReturnCredentials {
 		if s.AuthnCredential, err = svc.credentialFor(ctx, p, s, opt.AuthnMethod); err != nil {
 			return System{}, err
@@ -128,12 +148,54 @@ func (svc *Service) authorizeShared(ctx context.Context, p tenancy.Principal, ac
 	if err == nil || grantor == "" {
 		return err
 	}
-	g := tenancy.Principal{TenantID: p.TenantID, Username: grantor, AccountType: tenancy.AccountUser,
-		TokenTenantID: p.TokenTenantID, TokenUsername: p.TokenUsername, OnBehalfOf: true}
-	if svc.authz.Authorize(ctx, g, action, s) == nil {
-		return nil
+	if ok, gerr := svc.grantorMay(ctx, s, grantor, action); gerr != nil || ok {
+		return gerr
 	}
 	return err
+}
+
+// grantorMay: the grantor of a shared application context lends only what
+// it holds itself on the system — ownership, READ/MODIFY (read) or EXECUTE
+// (execute), or a share — never a tenant admin's powers.
+func (svc *Service) grantorMay(ctx context.Context, s System, grantor string, action Action) (bool, error) {
+	if grantor == s.Owner {
+		return true, nil
+	}
+	if svc.acc == nil {
+		return false, nil
+	}
+	perms, err := svc.acc.UserPerms(ctx, s.Tenant, s.ID, grantor)
+	if err != nil {
+		return false, err
+	}
+	if (action == ActionRead && (has(perms, PermRead) || has(perms, PermModify))) || (action == ActionExecute && has(perms, PermExecute)) {
+		return true, nil
+	}
+	shares, err := svc.acc.Shares(ctx, s.Tenant, s.ID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(shares, func(sh Share) bool { return sh.Grantee == grantor || sh.Grantee == PublicGrantee }), nil
+}
+
+// fillShares sets the sharing facts of a system a read returns.
+func (svc *Service) fillShares(ctx context.Context, s *System) error {
+	if svc.acc == nil {
+		return nil
+	}
+	shares, err := svc.acc.Shares(ctx, s.Tenant, s.ID)
+	if err != nil {
+		return err
+	}
+	s.IsPublic, s.SharedWithUsers = false, []string{}
+	for _, sh := range shares {
+		if sh.Grantee == PublicGrantee {
+			s.IsPublic = true
+		} else {
+			s.SharedWithUsers = append(s.SharedWithUsers, sh.Grantee)
+		}
+	}
+	return nil
 }
 
 // resolveEffectiveUser shows a dynamic system's login user for p.
@@ -176,6 +238,8 @@ type ListQuery struct {
 	Order        []search.Order
 	Limit, Skip  int // Limit <= 0: no limit
 	ComputeTotal bool
+	// WithShares fills IsPublic and SharedWithUsers (one lookup per row).
+	WithShares bool
 	// ImpersonationID lists as that user (tenant admins, some services).
 	ImpersonationID string
 }
@@ -226,6 +290,11 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 	}
 	for i := range list {
 		svc.resolveEffectiveUser(&list[i], p)
+		if q.WithShares {
+			if err := svc.fillShares(ctx, &list[i]); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
 	return list, total, nil
 }

@@ -112,6 +112,9 @@ type CreateInput struct {
 	// Credential, when non-nil, is the authnCredential of the request.
 	Credential          *Credential
 	SkipCredentialCheck bool
+	// Missing names required attributes the request left out that the
+	// System cannot tell apart from their zero value (canExec).
+	Missing []string
 }
 
 // trim removes surrounding whitespace from the string attributes the
@@ -165,14 +168,14 @@ func applyDefaults(s *System) {
 // the DTN system (read with the caller's rights).
 func (svc *Service) checkReferences(ctx context.Context, p tenancy.Principal, s *System, pr *problems) error {
 	if s.BatchSchedulerProfile != "" {
-		if _, err := svc.store.GetProfile(ctx, s.Tenant, s.BatchSchedulerProfile); errors.Is(err, ErrNotFound) {
+		if _, err := svc.getProfile(ctx, s.Tenant, s.BatchSchedulerProfile); errors.Is(err, ErrNotFound) {
 			pr.add("SYSLIB_PRF_NO_PROFILE", "batchSchedulerProfile %q does not exist in tenant %s.", s.BatchSchedulerProfile, s.Tenant)
 		} else if err != nil {
 			return err
 		}
 	}
 	if s.DTNSystemID != "" && s.CanExec {
-		dtn, err := svc.store.GetSystem(ctx, s.Tenant, s.DTNSystemID)
+		dtn, err := svc.getSystem(ctx, s.Tenant, s.DTNSystemID)
 		switch {
 		case errors.Is(err, ErrNotFound) || (err == nil && dtn.Deleted):
 			pr.add("SYSLIB_DTN_NO_SYSTEM", "dtnSystemId %q: no such system.", s.DTNSystemID)
@@ -193,7 +196,7 @@ func (svc *Service) Create(ctx context.Context, p tenancy.Principal, in CreateIn
 	trim(&s)
 	s.Tenant = p.TenantID
 	if s.ID != "" {
-		switch _, err := svc.store.GetSystem(ctx, s.Tenant, s.ID); {
+		switch _, err := svc.getSystem(ctx, s.Tenant, s.ID); {
 		case err == nil:
 			return System{}, errorf(ErrAlreadyExists, "SYSAPI_SYS_EXISTS System %s already exists in tenant %s (deleted systems keep their id).", s.ID, s.Tenant)
 		case !errors.Is(err, ErrNotFound):
@@ -203,6 +206,9 @@ func (svc *Service) Create(ctx context.Context, p tenancy.Principal, in CreateIn
 	applyDefaults(&s)
 	resolveCreate(&s, p.TenantID, p.Username)
 	pr := checkAttributes(&s, in.Credential != nil, true)
+	if len(in.Missing) > 0 {
+		pr.add("SYSLIB_CREATE_MISSING_ATTR", "Missing required attribute(s): %s.", strings.Join(in.Missing, ", "))
+	}
 	if in.Credential != nil && in.Credential.LoginUser != "" && !s.IsDynamic() {
 		pr.add("SYSLIB_CRED_INVALID_LOGINUSER", "authnCredential.loginUser cannot be set for a system with a static effectiveUserId.")
 	}

@@ -142,6 +142,10 @@ type System struct {
 	// AuthnCredential is set on reads that asked for the credential (the
 	// files and jobs services only); never stored with the system.
 	AuthnCredential *Credential `json:"-"`
+	// IsPublic and SharedWithUsers are set on reads that ask for them: the
+	// system is shared with the tenant / with these users.
+	IsPublic        bool     `json:"-"`
+	SharedWithUsers []string `json:"-"`
 }
 
 // IsDynamic reports whether the effective user is the requesting user.

@@ -216,6 +216,9 @@ func (svc *Service) Put(ctx context.Context, p tenancy.Principal, id string, in 
 		return System{}, err
 	}
 	if cred != nil {
+		if err := svc.mayManageCredential(ctx, p, next, next.EffectiveUserID); err != nil {
+			return System{}, err
+		}
 		if next.IsDynamic() {
 			return System{}, errorf(ErrInvalid, "SYSLIB_CRED_DISALLOWED_INPUT authnCredential cannot be given with a dynamic effectiveUserId.")
 		}
@@ -227,10 +230,16 @@ func (svc *Service) Put(ctx context.Context, p tenancy.Principal, id string, in 
 		}
 	}
 	next.Updated = svc.stamp()
-	if err := svc.store.SaveSystems(ctx, p.TenantID, []System{next}, []HistoryRecord{svc.history(p, id, OpModify, in)}); err != nil {
+	hist := []HistoryRecord{svc.history(p, id, OpModify, in)}
+	if cred != nil {
+		hist = append(hist, svc.history(p, id, OpSetCred, map[string]any{"System": id, "TargetUser": next.EffectiveUserID,
+			"SkipCredCheck": skipCheck, "Credential": map[string]any{}}))
+	}
+	batch := append([]System{next}, syncChildren(next, children)...)
+	if err := svc.store.SaveSystems(ctx, p.TenantID, batch, hist); err != nil {
 		return System{}, conflictErr(err, id)
 	}
-	return next, svc.hostMoved(ctx, s, []System{next})
+	return next, svc.hostMoved(ctx, s, batch)
 }
 
 // conflictErr words a version conflict for the client.

@@ -2,6 +2,7 @@ package systems
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -145,6 +146,7 @@ func checkAttributes(s *System, credentials, create bool) problems {
 	}
 	checkNested(&p, s)
 	checkControlChars(&p, s)
+	checkNumbers(&p, s)
 	if create && strings.Contains(s.RootDir, hostEvalMarker) {
 		checkHostEval(&p, s, credentials)
 	}
@@ -252,6 +254,44 @@ func checkHostEval(p *problems, s *System, credentials bool) {
 	if strings.HasPrefix(s.RootDir, hostEvalMarker) || strings.HasPrefix(s.RootDir, "/"+hostEvalMarker) {
 		if _, err := ParseHostEval(s.RootDir); err != nil {
 			*p = append(*p, err.Error())
+		}
+	}
+}
+
+// checkNumbers keeps integers in the spec's int32 range (the columns are
+// 32-bit) and refuses NUL in the free-text attributes (no database stores it).
+func checkNumbers(p *problems, s *System) {
+	ints := []struct {
+		name string
+		v    int
+	}{{"port", s.Port}, {"proxyPort", s.ProxyPort}, {"jobMaxJobs", s.JobMaxJobs}, {"jobMaxJobsPerUser", s.JobMaxJobsPerUser}}
+	for i, q := range s.BatchLogicalQueues {
+		for j, v := range []int{q.MaxJobs, q.MaxJobsPerUser, q.MinNodeCount, q.MaxNodeCount, q.MinCoresPerNode, q.MaxCoresPerNode,
+			q.MinMemoryMB, q.MaxMemoryMB, q.MinMinutes, q.MaxMinutes} {
+			ints = append(ints, struct {
+				name string
+				v    int
+			}{fmt.Sprintf("batchLogicalQueues[%d] limit %d", i, j), v})
+		}
+	}
+	for i, c := range s.JobCapabilities {
+		ints = append(ints, struct {
+			name string
+			v    int
+		}{fmt.Sprintf("jobCapabilities[%d].precedence", i), c.Precedence})
+	}
+	for _, n := range ints {
+		if n.v < math.MinInt32 || n.v > math.MaxInt32 {
+			p.add("SYSLIB_INVALID_INT", "%s %d is outside the 32-bit integer range.", n.name, n.v)
+		}
+	}
+	texts := []struct{ name, v string }{{"description", s.Description}, {"jobWorkingDir", s.JobWorkingDir}, {"importRefId", s.ImportRefID}}
+	for _, kv := range s.JobEnvVariables {
+		texts = append(texts, struct{ name, v string }{"jobEnvVariables.description", kv.Description})
+	}
+	for _, t := range texts {
+		if strings.ContainsRune(t.v, 0) {
+			p.add("SYSLIB_CTL_CHR_ATTR", "%s contains a NUL character.", t.name)
 		}
 	}
 }
