@@ -1,16 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/internal/testenv"
+	"github.com/tapis-go/tapis/oauth2"
 )
 
 // Negative OAuth cases (reference/perf-reliability.md B1 and R3).
@@ -350,5 +354,68 @@ func TestTokenEndpointRefusesMalformedBodies(t *testing.T) {
 			assert.GreaterOrEqual(t, r.Code, 400)
 			assert.Less(t, r.Code, 500, "a client's mistake is never a 5xx: %s", r.Raw)
 		})
+	}
+}
+
+func TestParallelPasswordGuessesCannotSlipUnderTheLimit(t *testing.T) {
+	var calls atomic.Int64
+	slow := oauth2.AuthenticatorFunc(func(ctx context.Context, tenant, user, pw string) (oauth2.Identity, error) {
+		calls.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		if strings.EqualFold(user, "alice") && pw == "right" {
+			return oauth2.Identity{Username: "alice"}, nil // the directory's spelling
+		}
+		return oauth2.Identity{}, oauth2.ErrInvalidCredentials
+	})
+	env := testenv.New(t, func(c *tapis.Config) { c.Authenticator = slow })
+	var wg sync.WaitGroup
+	codes := make([]int, 100)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = rfcToken(t, env, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"wrong"}}, nil).Code
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, calls.Load(), int64(10), "no more than the limit reach the authenticator")
+	limited := 0
+	for _, c := range codes {
+		if c == 429 {
+			limited++
+		}
+	}
+	assert.GreaterOrEqual(t, limited, 90)
+
+	env2 := testenv.New(t, func(c *tapis.Config) { c.Authenticator = slow })
+	r := rfcToken(t, env2, url.Values{"grant_type": {"password"}, "username": {"ALICE"}, "password": {"right"}}, nil)
+	require.Equal(t, 200, r.Code, "body: %s", r.Raw)
+	_, claims := decode(t, r.Body["access_token"].(string))
+	assert.Equal(t, "alice", claims["tapis/username"], "the authenticator's spelling, not the typed one")
+}
+
+func TestParallelRefreshReplaysLeaveNoLiveToken(t *testing.T) {
+	env := testenv.New(t)
+	key := testClient(t, env)
+	first := rfcToken(t, env, url.Values{"grant_type": {"password"}, "username": {"testuser1"}, "password": {"testuser1"}}, basic(testClientID, key))
+	require.Equal(t, 200, first.Code)
+	refresh := first.Body["refresh_token"].(string)
+	var wg sync.WaitGroup
+	tokens := make([]string, 30)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rfcToken(t, env, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, basic(testClientID, key))
+			tokens[i], _ = r.Body["access_token"].(string)
+		}()
+	}
+	wg.Wait()
+	for _, tok := range tokens {
+		if tok == "" {
+			continue
+		}
+		u := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/oauth2/userinfo", Headers: map[string]string{"X-Tapis-Token": tok}})
+		assert.Equal(t, 401, u.Code, "a token minted while replays revoked the family is dead too")
 	}
 }

@@ -3,6 +3,7 @@ package oauth2
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -22,10 +23,12 @@ func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Token
 	if req.Username == "" || req.Password == "" {
 		return TokenPair{}, grantErr("invalid_request", "Missing required payload data; username and password are required for the password grant type.")
 	}
-	if _, err := p.CheckPassword(ctx, req.TenantID, req.Username, req.Password, req.RemoteAddr); err != nil {
+	id, err := p.CheckPassword(ctx, req.TenantID, req.Username, req.Password, req.RemoteAddr)
+	if err != nil {
 		return TokenPair{}, err
 	}
-	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: req.Username, client: client,
+	// The authenticator's spelling of the user, not the typed one.
+	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: id.Username, client: client,
 		grant: GrantPassword, refresh: client != nil})
 	return pair, err
 }
@@ -35,23 +38,27 @@ func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Token
 // tenant+username (or 5x that from one address) within the window, 429.
 func (p *Provider) CheckPassword(ctx context.Context, tenantID, username, password, addr string) (Identity, error) {
 	now := p.now()
-	userKey, addrKey := "u|"+tenantID+"|"+username, "a|"+addr
-	if p.limiter.blocked(userKey, p.cfg.MaxFailures, now) || (addr != "" && p.limiter.blocked(addrKey, 5*p.cfg.MaxFailures, now)) {
+	keys := []string{"u|" + tenantID + "|" + strings.ToLower(strings.TrimSpace(username))}
+	limits := []int{p.cfg.MaxFailures}
+	if addr != "" {
+		keys, limits = append(keys, "a|"+tenantID+"|"+addr), append(limits, 5*p.cfg.MaxFailures)
+	}
+	// The attempt counts before the (slow) check, so parallel guesses cannot
+	// all slip under the limit; a good password takes it back.
+	if !p.limiter.try(now, keys, limits) {
 		return Identity{}, &GrantError{Code: "too_many_requests",
 			Description: "Too many failed login attempts; try again in " + p.cfg.FailureWindow.Round(time.Minute).String() + "."}
 	}
 	id, err := p.authn.Authenticate(ctx, tenantID, username, password)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrNotConfigured):
-		p.limiter.fail(userKey, now)
-		if addr != "" {
-			p.limiter.fail(addrKey, now)
-		}
 		return Identity{}, grantErr("invalid_grant", "Invalid username/password combination.")
 	case err != nil:
+		p.limiter.undo(now, keys)
 		return Identity{}, err
 	}
-	p.limiter.reset(userKey)
+	p.limiter.undo(now, keys)
+	p.limiter.reset(keys[0])
 	if id.Username == "" {
 		id.Username = username
 	}

@@ -56,5 +56,19 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client,
 		grant: GrantRefreshToken, redirectURI: redirect, refreshCount: int(numClaim(nested["tapis/refresh_count"])) + 1,
 		family: rec.FamilyID, refresh: true})
-	return pair, err
+	if err != nil {
+		return TokenPair{}, err
+	}
+	// A replay may have revoked the family while we minted: it could not
+	// see the new pair, so revoke it here (as the code grant does).
+	if revoked, err = p.store.IsRefreshFamilyRevoked(ctx, req.TenantID, rec.FamilyID); err != nil || revoked {
+		if err == nil {
+			err = p.revokeFamily(ctx, req.TenantID, rec.FamilyID)
+		}
+		if err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: its token family has been revoked.")
+	}
+	return pair, nil
 }

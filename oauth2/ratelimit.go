@@ -32,21 +32,41 @@ func (l *limiter) recent(key string, now time.Time) []time.Time {
 	return keep
 }
 
-// blocked reports whether key has reached limit failures in the window.
-func (l *limiter) blocked(key string, limit int, now time.Time) bool {
+// try records an attempt for every key before the password is checked, so
+// that parallel attempts cannot all pass the check: it fails (and records
+// nothing) when a key has reached its limit. undo takes the attempt back
+// for a good password.
+func (l *limiter) try(now time.Time, keys []string, limits []int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key, now)) >= limit
-}
-
-func (l *limiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[key] = append(l.recent(key, now), now)
+	for i, k := range keys {
+		if len(l.recent(k, now)) >= limits[i] {
+			return false
+		}
+	}
+	for _, k := range keys {
+		l.fails[k] = append(l.recent(k, now), now)
+	}
 	if len(l.fails) > 100_000 { // bound memory under a spray attack
 		for k := range l.fails {
 			delete(l.fails, k)
 			if len(l.fails) < 50_000 {
+				break
+			}
+		}
+	}
+	return true
+}
+
+// undo removes the attempt try recorded at now.
+func (l *limiter) undo(now time.Time, keys []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		list := l.fails[k]
+		for i := len(list) - 1; i >= 0; i-- {
+			if list[i].Equal(now) {
+				l.fails[k] = append(list[:i], list[i+1:]...)
 				break
 			}
 		}
