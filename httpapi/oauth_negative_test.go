@@ -419,3 +419,22 @@ func TestParallelRefreshReplaysLeaveNoLiveToken(t *testing.T) {
 		assert.Equal(t, 401, u.Code, "a token minted while replays revoked the family is dead too")
 	}
 }
+
+func TestConsentIsBoundToTheRequestItShowed(t *testing.T) {
+	env := testenv.New(t)
+	testClient(t, env)
+	newClient(t, env, "testuser2", map[string]any{"client_id": "evil", "callback_url": "https://evil.example/cb"})
+	b := newBrowser(t, env)
+	b.get("/v3/oauth2/authorize?" + authQuery(testClientID).Encode())
+	b.login("testuser1", "testuser1")
+	shown := b.get("/v3/oauth2/authorize")
+	require.Equal(t, 200, shown.code)
+	require.Contains(t, shown.body, "A Test Client")
+	// Another tab (or site) swaps the pending request.
+	swap := b.get("/v3/oauth2/authorize?" + url.Values{"client_id": {"evil"}, "redirect_uri": {"https://evil.example/cb"},
+		"response_type": {"code"}, "state": {"s"}}.Encode())
+	require.Equal(t, 200, swap.code)
+	p := b.post("/v3/oauth2/authorize", url.Values{"csrf": {csrfOf(t, shown)}, "request": {requestOf(t, shown)}, "decision": {"approve"}})
+	assert.NotContains(t, p.location, "evil.example", "approving the page shown never approves a swapped request")
+	assert.Equal(t, "/v3/oauth2/authorize", p.location, "the current request is shown again")
+}

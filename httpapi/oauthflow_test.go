@@ -108,7 +108,17 @@ func (b *browser) post(path string, v url.Values) page {
 	return b.do(req)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfField    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	requestField = regexp.MustCompile(`name="request" value="([^"]+)"`)
+)
+
+func requestOf(t *testing.T, p page) string {
+	t.Helper()
+	m := requestField.FindStringSubmatch(p.body)
+	require.NotNil(t, m, "no request field in the consent page: %s", p.body)
+	return m[1]
+}
 
 func csrfOf(t *testing.T, p page) string {
 	t.Helper()
@@ -144,7 +154,7 @@ func (b *browser) authorizeURL(u, user, decision string) page {
 		p = b.get(p.location)
 	}
 	require.Equal(b.t, 200, p.code, "consent page: %s", p.body)
-	return b.post("/v3/oauth2/authorize", url.Values{"csrf": {csrfOf(b.t, p)}, "decision": {decision}})
+	return b.post("/v3/oauth2/authorize", url.Values{"csrf": {csrfOf(b.t, p)}, "request": {requestOf(b.t, p)}, "decision": {decision}})
 }
 
 // codeFrom extracts the code of a redirect to the callback.

@@ -51,8 +51,11 @@ type session struct {
 	CSRF     string                   `json:"c"`
 	Expires  int64                    `json:"e"`
 	Pending  *oauth2.AuthorizeRequest `json:"p,omitempty"` // authorization awaiting login or consent
-	Next     string                   `json:"n,omitempty"` // where login returns: authorize, device, webapp
-	UserCode string                   `json:"d,omitempty"` // device code entered, awaiting consent
+	// PendingID names Pending; the consent form carries it back, so a
+	// request swapped in by another tab or site is never approved blindly.
+	PendingID string `json:"pi,omitempty"`
+	Next      string `json:"n,omitempty"` // where login returns: authorize, device, webapp
+	UserCode  string `json:"d,omitempty"` // device code entered, awaiting consent
 	// Token Web App: its PKCE verifier and state while the code flow runs,
 	// then the token it shows.
 	WebState    string `json:"ws,omitempty"`

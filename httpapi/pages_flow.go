@@ -60,7 +60,7 @@ func (h *handlers) authorizeGet(pg *webPage) {
 		req := oauth2.AuthorizeRequest{TenantID: pg.tenant, ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 			ResponseType: q.Get("response_type"), State: q.Get("state"), CodeChallenge: q.Get("code_challenge"),
 			CodeChallengeMethod: q.Get("code_challenge_method")}
-		pg.sess.Pending = &req
+		pg.sess.Pending, pg.sess.PendingID = &req, randomString(16)
 	}
 	if pg.sess.Pending == nil {
 		pg.message(http.StatusBadRequest, "No authorization request", "Required query parameter client_id missing.")
@@ -78,7 +78,7 @@ func (h *handlers) authorizeGet(pg *webPage) {
 		return
 	}
 	pg.render(http.StatusOK, "consent.html", map[string]any{"Client": client.DisplayName, "ClientID": client.ClientID,
-		"Implicit": pg.sess.Pending.ResponseType == oauth2.ResponseToken}, originOf(client.CallbackURL))
+		"Implicit": pg.sess.Pending.ResponseType == oauth2.ResponseToken, "Request": pg.sess.PendingID}, originOf(client.CallbackURL))
 }
 
 // authorizePost records the user's decision on the request in the session
@@ -99,6 +99,12 @@ func (h *handlers) authorizePost(pg *webPage) {
 		return
 	}
 	req := *pg.sess.Pending
+	if got := form.Get("request"); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(pg.sess.PendingID)) != 1 {
+		// The pending request is not the one this form showed: show the
+		// current one again instead of deciding on it.
+		pg.redirect(pathOAuth2 + "/authorize")
+		return
+	}
 	var to string
 	var err error
 	switch form.Get("decision") {
@@ -113,11 +119,12 @@ func (h *handlers) authorizePost(pg *webPage) {
 			return
 		}
 		pg.render(http.StatusOK, "consent.html", map[string]any{"Client": client.DisplayName, "ClientID": client.ClientID,
-			"Error": "To proceed with authorization application " + client.DisplayName + ", you must approve the request."},
+			"Request": pg.sess.PendingID,
+			"Error":   "To proceed with authorization application " + client.DisplayName + ", you must approve the request."},
 			originOf(client.CallbackURL))
 		return
 	}
-	pg.sess.Pending = nil
+	pg.sess.Pending, pg.sess.PendingID = nil, ""
 	if err != nil {
 		pg.pageError(err)
 		return
@@ -159,9 +166,9 @@ func (h *handlers) loginPost(pg *webPage) {
 		pg.render(status, "login.html", map[string]any{"Error": err.Error(), "Login": user})
 		return
 	}
-	next, pending := pg.sess.Next, pg.sess.Pending
+	next, pending, pendingID := pg.sess.Next, pg.sess.Pending, pg.sess.PendingID
 	pg.sess = session{Tenant: pg.tenant, Username: id.Username, CSRF: randomString(32),
-		Expires: time.Now().Add(sessionTTL).Unix(), Pending: pending}
+		Expires: time.Now().Add(sessionTTL).Unix(), Pending: pending, PendingID: pendingID}
 	switch next {
 	case "authorize":
 		pg.redirect(pathOAuth2 + "/authorize")
