@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -119,6 +120,9 @@ func (a *authenticator) middleware(h *handlers) func(huma.Context, func(huma.Con
 	return func(ctx huma.Context, next func(huma.Context)) {
 		mode, _ := ctx.Operation().Metadata[authMetaKey].(authMode)
 		raw := ctx.Header(HeaderToken)
+		if auth := ctx.Header("Authorization"); raw == "" && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+			raw = strings.TrimSpace(auth[7:]) // RFC 6750, for standard clients (userinfo)
+		}
 		if mode == authIgnored {
 			raw = ""
 		}

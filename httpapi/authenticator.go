@@ -267,21 +267,19 @@ func (h *handlers) serverMetadata(ctx context.Context, tenantID string) (map[str
 	}
 	o := base + "/v3/oauth2"
 	return map[string]any{
-		"issuer":                                o,
-		"authorization_endpoint":                o + "/authorize",
-		"token_endpoint":                        o + "/token",
-		"jwks_uri":                              o + "/jwks",
-		"registration_endpoint":                 o + "/clients",
-		"userinfo_endpoint":                     o + "/userinfo",
-		"revocation_endpoint":                   o + "/tokens/revoke",
-		"device_authorization_endpoint":         o + "/device/code",
-		"grant_types_supported":                 cfg.AllowableGrantTypes,
-		"response_types_supported":              responses,
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"subject_types_supported":               []string{"public"},
-		"scopes_supported":                      []string{"openid"},
+		"issuer":                                     o,
+		"authorization_endpoint":                     o + "/authorize",
+		"token_endpoint":                             o + "/token",
+		"jwks_uri":                                   o + "/jwks",
+		"registration_endpoint":                      o + "/clients",
+		"userinfo_endpoint":                          o + "/userinfo",
+		"revocation_endpoint":                        o + "/revoke",
+		"device_authorization_endpoint":              o + "/device_authorization",
+		"grant_types_supported":                      cfg.AllowableGrantTypes,
+		"response_types_supported":                   responses,
+		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":           []string{"S256"},
+		"revocation_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
 	}, nil
 }
 

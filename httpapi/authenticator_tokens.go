@@ -141,6 +141,9 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 	default:
 		return oauth2.TokenRequest{}, tenancy.Errorf(tenancy.ErrInvalid, "Unsupported Content-Type %q: send application/json or application/x-www-form-urlencoded.", mt)
 	}
+	if b.GrantType == "urn:ietf:params:oauth:grant-type:device_code" { // RFC 8628's name
+		b.GrantType = oauth2.GrantDeviceCode
+	}
 	req := oauth2.TokenRequest{GrantType: b.GrantType, ClientID: b.ClientID, ClientKey: b.ClientKey, Username: b.Username,
 		Password: b.Password, RedirectURI: b.RedirectURI, Code: b.Code, CodeVerifier: b.CodeVerifier,
 		DeviceCode: b.DeviceCode, RefreshToken: b.RefreshToken}

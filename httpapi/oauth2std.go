@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -111,6 +112,42 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 		}
 		writeJSON(ctx, http.StatusOK, out)
 	})
+	// RFC 7009: revoke a token; the answer is 200 whatever the token was.
+	rawHandler(api, http.MethodPost, "/v3/oauth2/revoke", func(ctx huma.Context) {
+		form, err := readForm(ctx)
+		if err != nil || form.Get("token") == "" {
+			writeJSON(ctx, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The token parameter is required."})
+			return
+		}
+		if _, err := p.Tokens().Revoke(ctx.Context(), form.Get("token")); err != nil && StatusOf(err) >= http.StatusInternalServerError {
+			h.rfcError(ctx, err, false)
+			return
+		}
+		ctx.SetHeader("Cache-Control", "no-store")
+		ctx.SetStatus(http.StatusOK)
+	})
+	// RFC 8628 §3.1: the device authorization request, in the standard shape.
+	rawHandler(api, http.MethodPost, "/v3/oauth2/device_authorization", func(ctx huma.Context) {
+		form, err := readForm(ctx)
+		tenantID, terr := h.requestTenantOf(ctx)
+		var base string
+		if err == nil && terr == nil {
+			base, terr = h.tenantBase(ctx.Context(), tenantID)
+		}
+		if err != nil || terr != nil {
+			h.rfcError(ctx, errors.Join(err, terr), false)
+			return
+		}
+		d, err := p.StartDevice(ctx.Context(), tenantID, form.Get("client_id"), base)
+		if err != nil {
+			h.rfcError(ctx, err, false)
+			return
+		}
+		writeJSON(ctx, http.StatusOK, map[string]any{"device_code": d.DeviceCode, "user_code": d.UserCode,
+			"verification_uri":          d.VerificationURI,
+			"verification_uri_complete": d.VerificationURI + "?" + url.Values{"user_code": {d.UserCode}}.Encode(),
+			"expires_in":                int64(d.ExpiresIn.Seconds()), "interval": int64(d.Interval.Seconds())})
+	})
 	rawHandler(api, http.MethodGet, "/v3/oauth2/jwks", func(ctx huma.Context) {
 		h.serveDoc(ctx, func(c context.Context, tenantID string) (any, error) {
 			return p.Tokens().JWKS(c, tenantID)
@@ -124,6 +161,19 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	// RFC 8414 §3: the well-known segment goes between host and issuer path.
 	rawHandler(api, http.MethodGet, "/.well-known/oauth-authorization-server/v3/oauth2", metadata)
 	rawHandler(api, http.MethodGet, "/v3/oauth2/.well-known/openid-configuration", metadata)
+}
+
+// readForm reads a bounded form body; a malformed one is a client mistake.
+func readForm(ctx huma.Context) (url.Values, error) {
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), maxTokenBody))
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, tenancy.Errorf(tenancy.ErrInvalid, "Invalid form body: %v", err)
+	}
+	return form, nil
 }
 
 // serveDoc answers a public JSON document of the request's tenant.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/internal/testenv"
 	"github.com/tapis-go/tapis/oauth2"
 )
@@ -437,4 +438,17 @@ func TestConsentIsBoundToTheRequestItShowed(t *testing.T) {
 	p := b.post("/v3/oauth2/authorize", url.Values{"csrf": {csrfOf(t, shown)}, "request": {requestOf(t, shown)}, "decision": {"approve"}})
 	assert.NotContains(t, p.location, "evil.example", "approving the page shown never approves a swapped request")
 	assert.Equal(t, "/v3/oauth2/authorize", p.location, "the current request is shown again")
+}
+
+func TestConfigTTLOverflowAndSecureCookieBehindTLSProxy(t *testing.T) {
+	env := testenv.New(t)
+	admin := map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testadmin")}
+	r := env.Do(t, testenv.Request{Method: "PUT", Path: "/v3/oauth2/admin/config", Headers: admin, Body: map[string]any{"default_access_token_ttl": 9223372037}})
+	assert.Equal(t, 400, r.Code, "a TTL that would overflow is refused: %s", r.Raw)
+
+	require.NoError(t, env.Server.ApplySeed(context.Background(), tapis.Seed{Tenants: []httpapi.NewTenantJSON{
+		tapis.TenantSpec("sec", "local", "https://sec.tapis.test", "tapis-dev@example.org", "secadmin")}}))
+	p := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/oauth2/login", Host: "sec.tapis.test"})
+	require.Equal(t, 200, p.Code)
+	assert.Contains(t, p.Header.Get("Set-Cookie"), "Secure", "an https tenant gets a Secure cookie even when TLS ends at a proxy")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -79,6 +80,7 @@ type webPage struct {
 	tenant string
 	sess   session
 	nonce  string
+	secure bool // the cookie is Secure: TLS here, or an https tenant (TLS ends at a proxy)
 }
 
 // newPage resolves the tenant and opens the session cookie; a missing,
@@ -88,7 +90,10 @@ func (h *handlers) newPage(ctx huma.Context) (*webPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg := &webPage{h: h, ctx: ctx, tenant: tenant, nonce: randomString(16)}
+	pg := &webPage{h: h, ctx: ctx, tenant: tenant, nonce: randomString(16), secure: ctx.TLS() != nil}
+	if base, err := h.tenantBase(ctx.Context(), tenant); err == nil && strings.HasPrefix(base, "https://") {
+		pg.secure = true
+	}
 	now := time.Now()
 	if cookies, err := http.ParseCookie(ctx.Header("Cookie")); err == nil {
 		for _, c := range cookies {
@@ -127,7 +132,7 @@ func (pg *webPage) save() error {
 		return err
 	}
 	c := &http.Cookie{Name: sessionCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: sessionPath,
-		Expires: time.Unix(pg.sess.Expires, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: pg.ctx.TLS() != nil}
+		Expires: time.Unix(pg.sess.Expires, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: pg.secure}
 	pg.ctx.AppendHeader("Set-Cookie", c.String())
 	return nil
 }
@@ -135,7 +140,7 @@ func (pg *webPage) save() error {
 // clear ends the session: an expired cookie replaces it.
 func (pg *webPage) clear() {
 	c := &http.Cookie{Name: sessionCookie, Value: "", Path: sessionPath, MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: pg.ctx.TLS() != nil}
+		SameSite: http.SameSiteLaxMode, Secure: pg.secure}
 	pg.ctx.AppendHeader("Set-Cookie", c.String())
 	pg.sess = session{Tenant: pg.tenant, CSRF: randomString(32), Expires: time.Now().Add(sessionTTL).Unix()}
 }

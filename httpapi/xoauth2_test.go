@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -67,4 +68,60 @@ func TestGolangOAuth2ObtainsAndRefreshes(t *testing.T) {
 		require.ErrorAs(t, err, &re)
 		assert.Equal(t, "invalid_grant", re.ErrorCode)
 	}
+}
+
+// The standard device flow (RFC 8628) and revocation (RFC 7009) endpoints
+// the metadata advertises work for standard clients.
+func TestStandardDeviceFlowRevocationAndBearer(t *testing.T) {
+	env := testenv.New(t)
+	key := testClient(t, env)
+	srv := httptest.NewServer(env.Handler)
+	t.Cleanup(srv.Close)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())
+	conf := &oauth2.Config{ClientID: testClientID, ClientSecret: key, Endpoint: oauth2.Endpoint{
+		DeviceAuthURL: srv.URL + "/v3/oauth2/device_authorization", TokenURL: srv.URL + "/v3/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	da, err := conf.DeviceAuth(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, da.UserCode)
+	assert.Contains(t, da.VerificationURIComplete, "user_code=")
+
+	b := newBrowser(t, env)
+	b.get("/v3/oauth2/device")
+	b.login("testuser1", "testuser1")
+	form := b.get("/v3/oauth2/device")
+	consent := b.post("/v3/oauth2/device", url.Values{"csrf": {csrfOf(t, form)}, "user_code": {da.UserCode}})
+	require.Contains(t, consent.body, "Authorize the device")
+	b.post("/v3/oauth2/device", url.Values{"csrf": {csrfOf(t, consent)}, "decision": {"approve"}})
+
+	env.Clock.Advance(10 * time.Second)
+	tok, err := conf.DeviceAccessToken(ctx, da)
+	require.NoError(t, err, "x/oauth2 polls /v3/oauth2/token until approved")
+	assert.NotEmpty(t, tok.AccessToken)
+
+	// userinfo accepts the standard Authorization: Bearer header.
+	req, err := http.NewRequest("GET", srv.URL+"/v3/oauth2/userinfo", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+
+	rv, err := srv.Client().PostForm(srv.URL+"/v3/oauth2/revoke", url.Values{"token": {tok.AccessToken}})
+	require.NoError(t, err)
+	rv.Body.Close()
+	assert.Equal(t, 200, rv.StatusCode)
+	resp, err = srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode, "revoked")
+	garbage, err := srv.Client().PostForm(srv.URL+"/v3/oauth2/revoke", url.Values{"token": {"not-a-token"}})
+	require.NoError(t, err)
+	garbage.Body.Close()
+	assert.Equal(t, 200, garbage.StatusCode, "RFC 7009: an invalid token is not an error")
+
+	md := env.Do(t, testenv.Request{Method: "GET", Path: "/.well-known/oauth-authorization-server/v3/oauth2"})
+	require.Equal(t, 200, md.Code)
+	assert.Equal(t, "http://dev.tapis.test/v3/oauth2/revoke", md.Body["revocation_endpoint"])
+	assert.Equal(t, "http://dev.tapis.test/v3/oauth2/device_authorization", md.Body["device_authorization_endpoint"])
 }

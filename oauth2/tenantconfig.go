@@ -124,8 +124,12 @@ func (p *Provider) UpdateConfig(ctx context.Context, pr tenancy.Principal, u Con
 		if val == nil {
 			return
 		}
+		if *val <= 0 || *val > int64(ceiling/time.Second) { // compared before multiplying: no overflow
+			v.Addf("%s must be between 1 and %d seconds.", name, int64(ceiling/time.Second))
+			return
+		}
 		d := time.Duration(*val) * time.Second
-		if *val <= 0 || d > ceiling {
+		if d > ceiling {
 			v.Addf("%s must be between 1 and %d seconds.", name, int64(ceiling/time.Second))
 			return
 		}
