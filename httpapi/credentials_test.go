@@ -156,3 +156,21 @@ func TestGlobusEndpoints(t *testing.T) {
 	h := sysDo(t, env, "testuser1", "GET", "/v3/systems/gl1/history", nil)
 	assert.NotContains(t, string(h.Raw), "globus-refresh-token-value", "tokens masked in history")
 }
+
+func TestLoginMappingShownOnReadsAndLists(t *testing.T) {
+	env := testenv.New(t)
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("dynmap")).Code)
+	require.Equal(t, 200, sysDo(t, env, "testuser1", "POST", "/v3/systems/share/dynmap", map[string]any{"users": []string{"testuser2"}}).Code)
+	assert.Equal(t, "testuser2", sysDo(t, env, "testuser2", "GET", "/v3/systems/dynmap", nil).Result()["effectiveUserId"], "no mapping: the Tapis user")
+	require.Equal(t, 200, sysDo(t, env, "testuser2", "POST", "/v3/systems/credential/dynmap/user/testuser2?skipCredentialCheck=true",
+		map[string]any{"loginUser": "tu2linux", "password": "p"}).Code)
+	assert.Equal(t, "tu2linux", sysDo(t, env, "testuser2", "GET", "/v3/systems/dynmap", nil).Result()["effectiveUserId"])
+	l := sysDo(t, env, "testuser2", "GET", "/v3/systems?listType=ALL&select=effectiveUserId", nil)
+	assert.Equal(t, "tu2linux", l.Body["result"].([]any)[0].(map[string]any)["effectiveUserId"], "lists too")
+	assert.Equal(t, "testuser1", sysDo(t, env, "testuser1", "GET", "/v3/systems/dynmap", nil).Result()["effectiveUserId"], "per user")
+	require.Equal(t, 200, sysDo(t, env, "testuser2", "POST", "/v3/systems/credential/dynmap/user/testuser2?skipCredentialCheck=true",
+		map[string]any{"password": "p2"}).Code)
+	assert.Equal(t, "tu2linux", sysDo(t, env, "testuser2", "GET", "/v3/systems/dynmap", nil).Result()["effectiveUserId"], "a write without loginUser keeps it")
+	require.Equal(t, 200, sysDo(t, env, "testuser2", "DELETE", "/v3/systems/credential/dynmap/user/testuser2", nil).Code)
+	assert.Equal(t, "testuser2", sysDo(t, env, "testuser2", "GET", "/v3/systems/dynmap", nil).Result()["effectiveUserId"], "deleting the credential drops it")
+}

@@ -87,6 +87,11 @@ type AccessStore interface {
 	AccessibleSystems(ctx context.Context, tenant, user string) ([]string, error)
 	// PublicSystems returns, ordered, the ids of the systems shared publicly.
 	PublicSystems(ctx context.Context, tenant string) ([]string, error)
+	// SetLoginUser maps a Tapis user to a host login on a system with a
+	// dynamic effectiveUserId; an empty loginUser removes the mapping.
+	SetLoginUser(ctx context.Context, tenant, systemID, tapisUser, loginUser string) error
+	// LoginUser returns the mapped login ("" when none).
+	LoginUser(ctx context.Context, tenant, systemID, tapisUser string) (string, error)
 }
 
 // Actions of permissions and sharing.

@@ -144,11 +144,30 @@ func (svc *Service) SetUserCredential(ctx context.Context, p tenancy.Principal, 
 	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
+	if s.IsDynamic() && svc.acc != nil && c.LoginUser == "" {
+		// An earlier mapping stays; the credential is checked as that login.
+		login, err := svc.acc.LoginUser(ctx, s.Tenant, s.ID, user)
+		if err != nil {
+			return err
+		}
+		c.LoginUser = login
+	}
 	if err := svc.checkCredential(ctx, s, user, c, skipCheck); err != nil {
 		return err
 	}
 	if err := svc.putCredential(ctx, p, s, user, c); err != nil {
 		return err
+	}
+	// A dynamic system shows each user the login their credential opens;
+	// a write without loginUser keeps an earlier mapping, as the original.
+	if s.IsDynamic() && svc.acc != nil && c.LoginUser != "" {
+		login := c.LoginUser
+		if login == user {
+			login = ""
+		}
+		if err := svc.acc.SetLoginUser(ctx, s.Tenant, s.ID, user, login); err != nil {
+			return err
+		}
 	}
 	desc := map[string]any{"System": id, "TargetUser": user, "SkipCredCheck": skipCheck, "Credential": map[string]any{}}
 	return svc.store.AddHistory(ctx, svc.history(p, id, OpSetCred, desc))
@@ -171,6 +190,11 @@ func (svc *Service) RemoveUserCredential(ctx context.Context, p tenancy.Principa
 	}
 	if err := svc.vault.DeleteCredential(tenancy.WithPrincipal(ctx, p), credKey(s, user)); err != nil {
 		return err
+	}
+	if s.IsDynamic() && svc.acc != nil {
+		if err := svc.acc.SetLoginUser(ctx, s.Tenant, s.ID, user, ""); err != nil {
+			return err
+		}
 	}
 	return svc.store.AddHistory(ctx, svc.history(p, id, OpRemoveCred, map[string]any{"System": id, "TargetUser": user}))
 }

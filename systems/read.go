@@ -133,9 +133,8 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 		}
 	}
 	if !opt.KeepDynamic {
-		svc.resolveEffectiveUser(&s, p)
-		if s.DynamicEffectiveUser && s.AuthnCredential != nil && s.AuthnCredential.LoginUser != "" {
-			s.EffectiveUserID = s.AuthnCredential.LoginUser // the user's mapped login
+		if err := svc.resolveEffectiveUser(ctx, &s, p); err != nil {
+			return System{}, err
 		}
 	}
 	return s, nil
@@ -198,14 +197,25 @@ func (svc *Service) fillShares(ctx context.Context, s *System) error {
 	return nil
 }
 
-// resolveEffectiveUser shows a dynamic system's login user for p.
-func (svc *Service) resolveEffectiveUser(s *System, p tenancy.Principal) {
-	if s.IsDynamic() {
-		s.DynamicEffectiveUser = true
-		if p.Username != "" {
-			s.EffectiveUserID = p.Username
-		}
+// resolveEffectiveUser shows a dynamic system's login for p: the login
+// mapped to p's credential, else p's user name (reference/systems.md §4.1).
+func (svc *Service) resolveEffectiveUser(ctx context.Context, s *System, p tenancy.Principal) error {
+	if !s.IsDynamic() {
+		return nil
 	}
+	s.DynamicEffectiveUser = true
+	if p.Username == "" {
+		return nil
+	}
+	s.EffectiveUserID = p.Username
+	if svc.acc == nil {
+		return nil
+	}
+	login, err := svc.acc.LoginUser(ctx, s.Tenant, s.ID, p.Username)
+	if err == nil && login != "" {
+		s.EffectiveUserID = login
+	}
+	return err
 }
 
 // ListType is the visibility of a listing.
@@ -289,7 +299,9 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 		return nil, 0, err
 	}
 	for i := range list {
-		svc.resolveEffectiveUser(&list[i], p)
+		if err := svc.resolveEffectiveUser(ctx, &list[i], p); err != nil {
+			return nil, 0, err
+		}
 		if q.WithShares {
 			if err := svc.fillShares(ctx, &list[i]); err != nil {
 				return nil, 0, err

@@ -30,6 +30,16 @@ type permRow struct {
 
 // shareRow is a row of system_shares: a system shared with a grantee (a
 // user or systems.PublicGrantee) by grantor, the first one to share it.
+// loginRow is a row of system_login_users.
+type loginRow struct {
+	bun.BaseModel `bun:"table:system_login_users,alias:acl"`
+
+	Tenant    string `bun:"tenant,pk"`
+	SystemID  string `bun:"system_id,pk"`
+	TapisUser string `bun:"tapis_user,pk"`
+	LoginUser string `bun:"login_user"`
+}
+
 type shareRow struct {
 	bun.BaseModel `bun:"table:system_shares,alias:acs"`
 
@@ -222,4 +232,32 @@ func (s *Store) PublicSystems(ctx context.Context, tenant string) ([]string, err
 		return nil, readErr(err, "list public systems")
 	}
 	return nonNil(ids), nil
+}
+
+// SetLoginUser implements systems.AccessStore: insert or replace the
+// mapping; an empty login removes it.
+func (s *Store) SetLoginUser(ctx context.Context, tenant, systemID, tapisUser, loginUser string) error {
+	if loginUser == "" {
+		_, err := s.db.NewDelete().Model((*loginRow)(nil)).Where("tenant = ?", tenant).
+			Where("system_id = ?", systemID).Where("tapis_user = ?", tapisUser).Exec(ctx)
+		return deleteErr(err, "remove login user")
+	}
+	row := &loginRow{Tenant: tenant, SystemID: systemID, TapisUser: tapisUser, LoginUser: loginUser}
+	_, err := s.db.NewInsert().Model(row).
+		On("CONFLICT (tenant, system_id, tapis_user) DO UPDATE").Set("login_user = EXCLUDED.login_user").Exec(ctx)
+	return writeErr(err, "set login user")
+}
+
+// LoginUser implements systems.AccessStore ("" when none is mapped).
+func (s *Store) LoginUser(ctx context.Context, tenant, systemID, tapisUser string) (string, error) {
+	var rows []loginRow
+	err := s.db.NewSelect().Model(&rows).Where("tenant = ?", tenant).
+		Where("system_id = ?", systemID).Where("tapis_user = ?", tapisUser).Scan(ctx)
+	if err != nil {
+		return "", readErr(err, "read login user")
+	}
+	if len(rows) == 0 {
+		return "", nil
+	}
+	return rows[0].LoginUser, nil
 }

@@ -13,13 +13,15 @@ var _ systems.AccessStore = (*Store)(nil)
 type accessMaps struct {
 	perms  map[permKey]map[systems.Permission]bool
 	shares map[tenantKey]map[string]string // (tenant, system) -> grantee -> grantor
+	logins map[permKey]string              // (tenant, system, tapis user) -> login
 }
 
 type permKey struct{ tenant, system, user string }
 
 func (s *Store) acc() *accessMaps {
 	if s.accm == nil {
-		s.accm = &accessMaps{perms: map[permKey]map[systems.Permission]bool{}, shares: map[tenantKey]map[string]string{}}
+		s.accm = &accessMaps{perms: map[permKey]map[systems.Permission]bool{}, shares: map[tenantKey]map[string]string{},
+			logins: map[permKey]string{}}
 	}
 	return s.accm
 }
@@ -175,4 +177,24 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// SetLoginUser implements systems.AccessStore.
+func (s *Store) SetLoginUser(_ context.Context, tenant, systemID, tapisUser, loginUser string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := permKey{tenant, systemID, tapisUser}
+	if loginUser == "" {
+		delete(s.acc().logins, k)
+		return nil
+	}
+	s.acc().logins[k] = loginUser
+	return nil
+}
+
+// LoginUser implements systems.AccessStore.
+func (s *Store) LoginUser(_ context.Context, tenant, systemID, tapisUser string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acc().logins[permKey{tenant, systemID, tapisUser}], nil
 }

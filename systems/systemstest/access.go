@@ -99,4 +99,25 @@ func RunAccessStoreTests(t *testing.T, newStore func(t *testing.T) systems.Acces
 		require.NoError(t, err)
 		assert.Equal(t, []string{"d-public"}, pub)
 	})
+	t.Run("login users: set, replace, remove, isolated", func(t *testing.T) {
+		st := newStore(t)
+		got, err := st.LoginUser(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.Empty(t, got)
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", "linux1"))
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", "linux2"))
+		got, err = st.LoginUser(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.Equal(t, "linux2", got, "replaced")
+		for _, k := range [][3]string{{"other", "s1", "u1"}, {"dev", "s2", "u1"}, {"dev", "s1", "u2"}} {
+			got, err := st.LoginUser(ctx, k[0], k[1], k[2])
+			require.NoError(t, err)
+			assert.Empty(t, got, "%v", k)
+		}
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", ""))
+		got, err = st.LoginUser(ctx, "dev", "s1", "u1")
+		require.NoError(t, err)
+		assert.Empty(t, got, "removed")
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", ""), "removing nothing is fine")
+	})
 }
