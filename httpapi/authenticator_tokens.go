@@ -265,14 +265,15 @@ func (h *handlers) registerOAuthTokens(api huma.API) {
 		Interval                int64  `json:"interval" doc:"Seconds to wait between polls of the token endpoint."`
 	}
 	register(api, h, huma.Operation{OperationID: "generate_device_code", Method: http.MethodPost, Path: "/v3/oauth2/device/code",
-		Summary: "Generate a device code (first step of the device_code grant).", Tags: tags}, authIgnored,
+		Summary: "Generate a device code (first step of the device_code grant).", Tags: tags,
+		Middlewares: huma.Middlewares{remoteAddrMiddleware}}, authIgnored,
 		func(ctx context.Context, in *deviceIn) (*Output[deviceOut], error) {
 			tenantID := principalOf(ctx).TenantID
 			base, err := h.tenantBase(ctx, tenantID)
 			if err != nil {
 				return nil, err
 			}
-			d, err := p.StartDevice(ctx, tenantID, in.Body.ClientID, base)
+			d, err := p.StartDeviceFrom(ctx, tenantID, in.Body.ClientID, base, remoteAddrOf(ctx))
 			if err != nil {
 				return nil, err
 			}

@@ -138,7 +138,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			h.rfcError(ctx, errors.Join(err, terr), false)
 			return
 		}
-		d, err := p.StartDevice(ctx.Context(), tenantID, form.Get("client_id"), base)
+		d, err := p.StartDeviceFrom(ctx.Context(), tenantID, form.Get("client_id"), base, clientAddr(ctx.RemoteAddr()))
 		if err != nil {
 			h.rfcError(ctx, err, false)
 			return

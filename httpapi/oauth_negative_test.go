@@ -452,3 +452,14 @@ func TestConfigTTLOverflowAndSecureCookieBehindTLSProxy(t *testing.T) {
 	require.Equal(t, 200, p.Code)
 	assert.Contains(t, p.Header.Get("Set-Cookie"), "Secure", "an https tenant gets a Secure cookie even when TLS ends at a proxy")
 }
+
+func TestDeviceCodeRequestsAreRateLimitedPerAddress(t *testing.T) {
+	env := testenv.New(t, func(c *tapis.Config) { c.MaxLoginFailures = 2 })
+	testClient(t, env)
+	codes := map[int]int{}
+	for range 12 {
+		codes[env.Do(t, testenv.Request{Method: "POST", Path: "/v3/oauth2/device/code", Body: map[string]any{"client_id": testClientID}}).Code]++
+	}
+	assert.Equal(t, 10, codes[200], "five times MaxFailures per window")
+	assert.Equal(t, 2, codes[429])
+}

@@ -56,6 +56,17 @@ func NormalizeUserCode(s string) string {
 	return s
 }
 
+// StartDeviceFrom is StartDevice for a request from addr: device codes are
+// created without authentication, so each address may create at most five
+// times MaxFailures of them per FailureWindow in a tenant (then 429).
+func (p *Provider) StartDeviceFrom(ctx context.Context, tenantID, clientID, verificationBase, addr string) (DeviceAuthorization, error) {
+	if addr != "" && !p.limiter.try(p.now(), []string{"d|" + tenantID + "|" + addr}, []int{5 * p.cfg.MaxFailures}) {
+		return DeviceAuthorization{}, &GrantError{Code: "too_many_requests",
+			Description: "Too many device codes requested from this address; try again in " + p.cfg.FailureWindow.Round(time.Minute).String() + "."}
+	}
+	return p.StartDevice(ctx, tenantID, clientID, verificationBase)
+}
+
 // StartDevice creates a device code for a client; verificationBase is the
 // tenant's base URL.
 func (p *Provider) StartDevice(ctx context.Context, tenantID, clientID, verificationBase string) (DeviceAuthorization, error) {
