@@ -223,7 +223,8 @@ func vaultOf(cfg Config, sealer *seal.Sealer) credentials.Vault {
 	return credentials.Audited(v, a, cfg.Now)
 }
 
-// housekeeping forgets revocations of expired tokens every ten minutes.
+// housekeeping forgets, every ten minutes, what expired: revocations of
+// expired tokens, authorization and device codes, refresh records.
 func (s *Server) housekeeping() {
 	defer close(s.done)
 	t := time.NewTicker(10 * time.Minute)
@@ -234,21 +235,28 @@ func (s *Server) housekeeping() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if n, err := s.cfg.Stores.OAuth2.PurgeRevocations(ctx, s.cfg.Now().Add(-s.cfg.Leeway)); err != nil {
-				s.log.Error("purging expired revocations failed", "err", err)
-			} else if n > 0 {
-				s.log.Debug("purged expired revocations", "count", n)
-			}
 			// Redeemed codes are kept while the tokens they produced may live,
 			// so a late replay still revokes them.
 			keep := s.cfg.MaxRefreshTTL
 			if keep <= 0 {
 				keep = 90 * 24 * time.Hour
 			}
-			if n, err := s.cfg.Stores.Auth.PurgeAuthCodes(ctx, s.cfg.Now().Add(-keep)); err != nil {
-				s.log.Error("purging expired authorization codes failed", "err", err)
-			} else if n > 0 {
-				s.log.Debug("purged expired authorization codes", "count", n)
+			now := s.cfg.Now()
+			for _, purge := range []struct {
+				what string
+				fn   func(context.Context, time.Time) (int, error)
+				at   time.Time
+			}{
+				{"revocations", s.cfg.Stores.OAuth2.PurgeRevocations, now.Add(-s.cfg.Leeway)},
+				{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
+				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
+				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
+			} {
+				if n, err := purge.fn(ctx, purge.at); err != nil {
+					s.log.Error("purging expired "+purge.what+" failed", "err", err)
+				} else if n > 0 {
+					s.log.Debug("purged expired "+purge.what, "count", n)
+				}
 			}
 			cancel()
 		}

@@ -152,6 +152,8 @@ type DeviceStore interface {
 	GetDeviceCodeByUserCode(ctx context.Context, tenantID, userCode string) (DeviceCode, error)
 	// UpdateDeviceCode runs update atomically; update must not call the store.
 	UpdateDeviceCode(ctx context.Context, tenantID, codeHash string, update func(*DeviceCode) error) (DeviceCode, error)
+	// PurgeDeviceCodes forgets device codes that expired before t.
+	PurgeDeviceCodes(ctx context.Context, before time.Time) (int, error)
 }
 
 // RefreshStore persists refresh-token rotation families.
@@ -166,6 +168,9 @@ type RefreshStore interface {
 	// RevokeRefreshFamily marks a family revoked; IsRefreshFamilyRevoked reads it.
 	RevokeRefreshFamily(ctx context.Context, tenantID, familyID string, at time.Time) error
 	IsRefreshFamilyRevoked(ctx context.Context, tenantID, familyID string) (bool, error)
+	// PurgeRefreshTokens forgets refresh records that expired before t, and
+	// the revocation marks of families left without records.
+	PurgeRefreshTokens(ctx context.Context, before time.Time) (int, error)
 }
 
 // ConfigStore persists tenant authenticator configurations.

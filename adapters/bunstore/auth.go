@@ -208,6 +208,19 @@ func (s *Store) PurgeAuthCodes(ctx context.Context, before time.Time) (int, erro
 	return int(n), nil
 }
 
+// PurgeDeviceCodes implements oauth2.DeviceStore.
+func (s *Store) PurgeDeviceCodes(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.NewDelete().Model((*deviceCodeRow)(nil)).Where("expires < ?", utc(before)).Exec(ctx)
+	if err != nil {
+		return 0, deleteErr(err, "purge device codes")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, deleteErr(err, "purge device codes")
+	}
+	return int(n), nil
+}
+
 // CreateDeviceCode implements oauth2.DeviceStore: ErrAlreadyExists when the
 // tenant already has a device code with that hash or that user code.
 func (s *Store) CreateDeviceCode(ctx context.Context, d oauth2.DeviceCode) error {

@@ -89,3 +89,29 @@ func (s *Store) IsRefreshFamilyRevoked(ctx context.Context, tenantID, familyID s
 	}
 	return ok, nil
 }
+
+// PurgeRefreshTokens implements oauth2.RefreshStore: expired records go,
+// then the revocation marks of families left without records.
+func (s *Store) PurgeRefreshTokens(ctx context.Context, before time.Time) (int, error) {
+	const what = "purge refresh tokens"
+	n := 0
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*refreshRow)(nil)).Where("expires < ?", utc(before)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(k)
+		_, err = tx.NewDelete().Model((*familyRevocationRow)(nil)).
+			Where("NOT EXISTS (SELECT 1 FROM oauth2_refresh_tokens AS r WHERE r.tenant_id = rfr.tenant_id AND r.family_id = rfr.family_id)").
+			Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, deleteErr(err, what)
+	}
+	return n, nil
+}

@@ -299,3 +299,39 @@ func (s *Store) PutTenantConfig(_ context.Context, c oauth2.TenantConfig) error 
 	s.auth().configs[c.TenantID] = copyConfig(c)
 	return nil
 }
+
+// PurgeDeviceCodes implements oauth2.DeviceStore.
+func (s *Store) PurgeDeviceCodes(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, d := range s.auth().devices {
+		if d.Expires.Before(before) {
+			delete(s.auth().devices, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// PurgeRefreshTokens implements oauth2.RefreshStore.
+func (s *Store) PurgeRefreshTokens(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	live := map[tenantKey]bool{}
+	for k, r := range s.auth().refresh {
+		if r.Expires.Before(before) {
+			delete(s.auth().refresh, k)
+			n++
+		} else {
+			live[tenantKey{r.TenantID, r.FamilyID}] = true
+		}
+	}
+	for k := range s.auth().revoked {
+		if !live[k] {
+			delete(s.auth().revoked, k)
+		}
+	}
+	return n, nil
+}

@@ -27,6 +27,7 @@ func RunAuthStoreTests(t *testing.T, newStore func(t *testing.T) oauth2.AuthStor
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshParallelUse", testRefreshParallel},
 		{"TenantConfig", testTenantConfig},
+		{"Purge", testPurge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
@@ -296,4 +297,41 @@ func testTenantConfig(t *testing.T, st oauth2.AuthStore) {
 	assert.Empty(t, got.MFAConfig)
 	_, err = st.GetTenantConfig(ctx, "other")
 	assert.ErrorIs(t, err, oauth2.ErrNotFound)
+}
+
+func testPurge(t *testing.T, st oauth2.AuthStore) {
+	ctx := context.Background()
+	old := oauth2.DeviceCode{TenantID: "dev", CodeHash: "old", UserCode: "AAAA-AAAA", ClientID: "cli", Status: oauth2.DeviceCreated,
+		Created: when, Expires: when.Add(10 * time.Minute)}
+	fresh := old
+	fresh.CodeHash, fresh.UserCode, fresh.Expires = "fresh", "BBBB-BBBB", when.Add(time.Hour)
+	require.NoError(t, st.CreateDeviceCode(ctx, old))
+	require.NoError(t, st.CreateDeviceCode(ctx, fresh))
+	n, err := st.PurgeDeviceCodes(ctx, when.Add(30*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, err = st.GetDeviceCode(ctx, "dev", "old")
+	assert.ErrorIs(t, err, oauth2.ErrNotFound)
+	_, err = st.GetDeviceCode(ctx, "dev", "fresh")
+	assert.NoError(t, err)
+
+	gone := refresh("gone", "fgone", when) // expires when+1h
+	kept := refresh("kept", "fkept", when)
+	kept.Expires = when.Add(48 * time.Hour)
+	require.NoError(t, st.PutRefreshToken(ctx, gone))
+	require.NoError(t, st.PutRefreshToken(ctx, kept))
+	require.NoError(t, st.RevokeRefreshFamily(ctx, "dev", "fgone", when))
+	require.NoError(t, st.RevokeRefreshFamily(ctx, "dev", "fkept", when))
+	n, err = st.PurgeRefreshTokens(ctx, when.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	fam, err := st.RefreshFamily(ctx, "dev", "fgone")
+	require.NoError(t, err)
+	assert.Empty(t, fam)
+	revoked, err := st.IsRefreshFamilyRevoked(ctx, "dev", "fgone")
+	require.NoError(t, err)
+	assert.False(t, revoked, "the mark of a family without records goes too")
+	revoked, err = st.IsRefreshFamilyRevoked(ctx, "dev", "fkept")
+	require.NoError(t, err)
+	assert.True(t, revoked, "a family with live records keeps its mark")
 }
