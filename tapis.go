@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -90,6 +91,9 @@ type Config struct {
 	HostEvaluator hostcheck.Evaluator
 	// Globus, when set, serves the Globus credential endpoints (else 501).
 	Globus systems.Globus
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
+	// client address the password rate limits count by.
+	TrustedProxies []netip.Prefix
 	// MaxListLimit caps a page of systems (limit <= 0 asks for the cap);
 	// default 1000.
 	MaxListLimit int
@@ -281,7 +285,8 @@ func (s *Server) services() httpapi.Services {
 }
 
 func (s *Server) options() httpapi.Options {
-	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit, Logger: s.log}
+	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
+		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
 }
 
 // Register adds every Tapis operation to the caller's huma API. Call

@@ -6,8 +6,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -171,9 +173,38 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// clientAddr is the address rate limits count failures by: the peer's IP
-// (proxies' forwarding headers are not trusted).
-func clientAddr(remote string) string {
+// clientAddr is the address rate limits count failures by: the peer's IP,
+// or, when the peer is one of the trusted proxies (Options.TrustedProxies),
+// the nearest untrusted address of X-Forwarded-For.
+func (h *handlers) clientAddr(ctx huma.Context) string {
+	peer := hostOnly(ctx.RemoteAddr())
+	if len(h.opt.TrustedProxies) == 0 || !h.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(ctx.Header("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop != "" && !h.trusted(hop) {
+			return hop
+		}
+	}
+	return peer
+}
+
+func (h *handlers) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	for _, p := range h.opt.TrustedProxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostOnly(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		return remote
@@ -183,10 +214,10 @@ func clientAddr(remote string) string {
 
 type remoteAddrKey struct{}
 
-// remoteAddrMiddleware puts the peer's address in the request context for
+// remoteAddrMiddleware puts the client's address in the request context for
 // the rate limits of the token endpoints.
-func remoteAddrMiddleware(ctx huma.Context, next func(huma.Context)) {
-	next(huma.WithValue(ctx, remoteAddrKey{}, clientAddr(ctx.RemoteAddr())))
+func (h *handlers) remoteAddrMiddleware(ctx huma.Context, next func(huma.Context)) {
+	next(huma.WithValue(ctx, remoteAddrKey{}, h.clientAddr(ctx)))
 }
 
 func remoteAddrOf(ctx context.Context) string {
@@ -204,7 +235,7 @@ func (h *handlers) registerOAuthTokens(api huma.API) {
 	}
 	op := huma.Operation{OperationID: "create_token", Method: http.MethodPost, Path: "/v3/oauth2/tokens",
 		Summary: "Generate a token (password, authorization_code, refresh_token or device_code grant).", Tags: tags,
-		DefaultStatus: http.StatusCreated, MaxBodyBytes: maxTokenBody, Middlewares: huma.Middlewares{remoteAddrMiddleware}}
+		DefaultStatus: http.StatusCreated, MaxBodyBytes: maxTokenBody, Middlewares: huma.Middlewares{h.remoteAddrMiddleware}}
 	register(api, h, op, authIgnored,
 		func(ctx context.Context, in *tokenIn) (*Output[TokenResponseJSON], error) {
 			req, err := parseTokenRequest(in.ContentType, in.Authorization, in.RawBody, false)
@@ -266,7 +297,7 @@ func (h *handlers) registerOAuthTokens(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "generate_device_code", Method: http.MethodPost, Path: "/v3/oauth2/device/code",
 		Summary: "Generate a device code (first step of the device_code grant).", Tags: tags,
-		Middlewares: huma.Middlewares{remoteAddrMiddleware}}, authIgnored,
+		Middlewares: huma.Middlewares{h.remoteAddrMiddleware}}, authIgnored,
 		func(ctx context.Context, in *deviceIn) (*Output[deviceOut], error) {
 			tenantID := principalOf(ctx).TenantID
 			base, err := h.tenantBase(ctx, tenantID)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -45,7 +46,11 @@ type Options struct {
 	// MaxListLimit caps a page of a system listing or search (a limit of
 	// zero or less asks for the cap); default 1000.
 	MaxListLimit int
-	Logger       *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client for the password rate limits; none by default (the peer
+	// address counts).
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
 }
 
 type handlers struct {

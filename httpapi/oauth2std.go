@@ -99,7 +99,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 		}
 		var pair oauth2.TokenPair
 		if err == nil {
-			req.RemoteAddr = clientAddr(ctx.RemoteAddr())
+			req.RemoteAddr = h.clientAddr(ctx)
 			pair, err = p.Token(ctx.Context(), req)
 		}
 		if err != nil {
@@ -138,7 +138,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			h.rfcError(ctx, errors.Join(err, terr), false)
 			return
 		}
-		d, err := p.StartDeviceFrom(ctx.Context(), tenantID, form.Get("client_id"), base, clientAddr(ctx.RemoteAddr()))
+		d, err := p.StartDeviceFrom(ctx.Context(), tenantID, form.Get("client_id"), base, h.clientAddr(ctx))
 		if err != nil {
 			h.rfcError(ctx, err, false)
 			return

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -462,4 +464,20 @@ func TestDeviceCodeRequestsAreRateLimitedPerAddress(t *testing.T) {
 	}
 	assert.Equal(t, 10, codes[200], "five times MaxFailures per window")
 	assert.Equal(t, 2, codes[429])
+}
+
+func TestAddressLimitBehindTrustedProxy(t *testing.T) {
+	env := testenv.New(t, func(c *tapis.Config) {
+		c.MaxLoginFailures = 1 // per address: 5
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} // httptest's peer address
+	})
+	try := func(user, client string) int {
+		return env.Do(t, formRequest("/v3/oauth2/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {"bad"}},
+			map[string]string{"X-Forwarded-For": "198.51.100.9, " + client})).Code
+	}
+	for i := range 5 {
+		assert.Equal(t, 400, try(fmt.Sprintf("u%d", i), "203.0.113.5"))
+	}
+	assert.Equal(t, 429, try("u9", "203.0.113.5"), "the client behind the proxy is limited")
+	assert.Equal(t, 400, try("u10", "203.0.113.6"), "another client behind the same proxy is not")
 }

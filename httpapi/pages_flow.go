@@ -153,7 +153,7 @@ func (h *handlers) loginPost(pg *webPage) {
 		pg.render(http.StatusOK, "login.html", map[string]any{"Error": "Password is required.", "Login": user})
 		return
 	}
-	id, err := h.svc.OAuth2.CheckPassword(pg.ctx.Context(), pg.tenant, user, pass, clientAddr(pg.ctx.RemoteAddr()))
+	id, err := h.svc.OAuth2.CheckPassword(pg.ctx.Context(), pg.tenant, user, pass, h.clientAddr(pg.ctx))
 	if err != nil {
 		status := StatusOf(err)
 		if status >= http.StatusInternalServerError {
@@ -322,7 +322,7 @@ func (h *handlers) webappCallback(pg *webPage) {
 	}
 	pair, err := h.svc.OAuth2.Token(ctx, oauth2.TokenRequest{TenantID: pg.tenant, GrantType: oauth2.GrantAuthorizationCode,
 		ClientID: client.ClientID, RedirectURI: callback, Code: q.Get("code"), CodeVerifier: verifier,
-		RemoteAddr: clientAddr(pg.ctx.RemoteAddr())})
+		RemoteAddr: h.clientAddr(pg.ctx)})
 	if err != nil {
 		var ge *oauth2.GrantError
 		if errors.As(err, &ge) {
