@@ -468,7 +468,7 @@ func TestDeviceCodeRequestsAreRateLimitedPerAddress(t *testing.T) {
 
 func TestAddressLimitBehindTrustedProxy(t *testing.T) {
 	env := testenv.New(t, func(c *tapis.Config) {
-		c.MaxLoginFailures = 1 // per address: 5
+		c.MaxLoginFailures = 1                                                   // per address: 5
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} // httptest's peer address
 	})
 	try := func(user, client string) int {
