@@ -131,17 +131,27 @@ func (svc *Service) mayManageCredential(ctx context.Context, p tenancy.Principal
 	return svc.authz.Authorize(ctx, p, ActionRead, s)
 }
 
+// credentialTarget is the live system whose credential of user p may set,
+// remove or check.
+func (svc *Service) credentialTarget(ctx context.Context, p tenancy.Principal, id, user string) (System, error) {
+	s, err := svc.live(ctx, p.TenantID, id)
+	if err != nil {
+		return System{}, err
+	}
+	if err := checkUser(user); err != nil {
+		return System{}, err
+	}
+	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
+		return System{}, err
+	}
+	return s, nil
+}
+
 // SetUserCredential stores user's credential for a system after checking
 // it against the host (unless skipCheck).
 func (svc *Service) SetUserCredential(ctx context.Context, p tenancy.Principal, id, user string, c Credential, skipCheck bool) error {
-	s, err := svc.live(ctx, p.TenantID, id)
+	s, err := svc.credentialTarget(ctx, p, id, user)
 	if err != nil {
-		return err
-	}
-	if err := checkUser(user); err != nil {
-		return err
-	}
-	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
 	if s.IsDynamic() && svc.acc != nil && c.LoginUser == "" {
@@ -175,14 +185,8 @@ func (svc *Service) SetUserCredential(ctx context.Context, p tenancy.Principal, 
 
 // RemoveUserCredential deletes user's credential for a system.
 func (svc *Service) RemoveUserCredential(ctx context.Context, p tenancy.Principal, id, user string) error {
-	s, err := svc.live(ctx, p.TenantID, id)
+	s, err := svc.credentialTarget(ctx, p, id, user)
 	if err != nil {
-		return err
-	}
-	if err := checkUser(user); err != nil {
-		return err
-	}
-	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
 	if svc.vault == nil {
@@ -201,14 +205,8 @@ func (svc *Service) RemoveUserCredential(ctx context.Context, p tenancy.Principa
 
 // CheckUserCredential verifies user's stored credential against the host.
 func (svc *Service) CheckUserCredential(ctx context.Context, p tenancy.Principal, id, user string, method AuthnMethod) error {
-	s, err := svc.live(ctx, p.TenantID, id)
+	s, err := svc.credentialTarget(ctx, p, id, user)
 	if err != nil {
-		return err
-	}
-	if err := checkUser(user); err != nil {
-		return err
-	}
-	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
 	if method != "" {

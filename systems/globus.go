@@ -48,11 +48,8 @@ func (svc *Service) GlobusAuthURL(ctx context.Context, p tenancy.Principal, id s
 // GenerateGlobusTokens exchanges a Globus code for tokens and stores them as
 // user's TOKEN credential (who may set credentials may do this).
 func (svc *Service) GenerateGlobusTokens(ctx context.Context, p tenancy.Principal, id, user, authCode, sessionID string) error {
-	s, err := svc.live(ctx, p.TenantID, id)
+	s, err := svc.credentialTarget(ctx, p, id, user)
 	if err != nil {
-		return err
-	}
-	if err := svc.mayManageCredential(ctx, p, s, user); err != nil {
 		return err
 	}
 	if err := isGlobus(s); err != nil {
