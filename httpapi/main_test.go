@@ -19,7 +19,8 @@ var suiteSecrets = []string{
 
 // TestMain runs the package's tests with every library log (the default
 // logger of the test instances) captured at debug level, then fails the run
-// if any test secret was logged (reference R7).
+// if any test secret was logged (reference R7). That debug logs are really
+// written is asserted by TestNoSecretReachesLogsBodiesOrDisk.
 func TestMain(m *testing.M) {
 	logs := &lockedBuffer{}
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -30,10 +31,6 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "FAIL: the test secret %q appears in the logs of the suite\n", s)
 			code = 1
 		}
-	}
-	if code == 0 && !strings.Contains(text, "level=DEBUG") {
-		fmt.Fprintln(os.Stderr, "FAIL: no debug log was captured: the secret scan would prove nothing")
-		code = 1
 	}
 	os.Exit(code)
 }
