@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -290,7 +291,7 @@ func runMatrix(t *testing.T, env *testenv.Env) {
 				if !assert.Equal(t, want, resp.Code, "%s: %s", name, resp.Raw) {
 					continue
 				}
-				mayRead := resp.Code < 300 && contains(readers, principal) && principal != pNone
+				mayRead := resp.Code < 300 && slices.Contains(readers, principal) && principal != pNone
 				if !mayRead && (strings.Contains(string(resp.Raw), c.secret) || strings.Contains(string(resp.Raw), c.uuid)) {
 					leaks++
 					t.Errorf("%s: the body leaks the target system: %s", name, resp.Raw)
@@ -320,13 +321,4 @@ func (m *matrixEnv) checkList(t *testing.T, name string, resp testenv.Response, 
 		}
 	}
 	return leaks
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -148,7 +148,7 @@ func (a AccessPolicy) Authorize(ctx context.Context, p tenancy.Principal, action
 	}
 	shared := false
 	if action == ActionRead || action == ActionExecute {
-		if shared, err = a.sharedWith(ctx, s, p.Username); err != nil {
+		if shared, err = sharedWith(ctx, a.Store, s, p.Username); err != nil {
 			return err
 		}
 	}
@@ -158,8 +158,9 @@ func (a AccessPolicy) Authorize(ctx context.Context, p tenancy.Principal, action
 	return deny(p, action, s)
 }
 
-func (a AccessPolicy) sharedWith(ctx context.Context, s System, user string) (bool, error) {
-	shares, err := a.Store.Shares(ctx, s.Tenant, s.ID)
+// sharedWith reports whether s is shared with user, directly or publicly.
+func sharedWith(ctx context.Context, acc AccessStore, s System, user string) (bool, error) {
+	shares, err := acc.Shares(ctx, s.Tenant, s.ID)
 	if err != nil {
 		return false, err
 	}

@@ -2,7 +2,6 @@ package systems
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/tapis-go/tapis/tenancy"
@@ -130,8 +129,7 @@ func (svc *Service) selfRevoke(ctx context.Context, acc AccessStore, p tenancy.P
 
 // ShareInfo says whether a system is public and with whom it is shared.
 func (svc *Service) ShareInfo(ctx context.Context, p tenancy.Principal, id string) (bool, []string, error) {
-	acc, err := svc.access()
-	if err != nil {
+	if _, err := svc.access(); err != nil {
 		return false, nil, err
 	}
 	s, err := svc.live(ctx, p.TenantID, id)
@@ -141,19 +139,10 @@ func (svc *Service) ShareInfo(ctx context.Context, p tenancy.Principal, id strin
 	if err := svc.authz.Authorize(ctx, p, ActionRead, s); err != nil {
 		return false, nil, err
 	}
-	shares, err := acc.Shares(ctx, p.TenantID, id)
-	if err != nil {
+	if err := svc.fillShares(ctx, &s); err != nil {
 		return false, nil, err
 	}
-	public, users := false, []string{}
-	for _, sh := range shares {
-		if sh.Grantee == PublicGrantee {
-			public = true
-		} else if !slices.Contains(users, sh.Grantee) {
-			users = append(users, sh.Grantee)
-		}
-	}
-	return public, users, nil
+	return s.IsPublic, s.SharedWithUsers, nil
 }
 
 // Share shares a system with users (or publicly with PublicGrantee);

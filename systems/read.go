@@ -170,11 +170,7 @@ func (svc *Service) grantorMay(ctx context.Context, s System, grantor string, ac
 	if (action == ActionRead && (has(perms, PermRead) || has(perms, PermModify))) || (action == ActionExecute && has(perms, PermExecute)) {
 		return true, nil
 	}
-	shares, err := svc.acc.Shares(ctx, s.Tenant, s.ID)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(shares, func(sh Share) bool { return sh.Grantee == grantor || sh.Grantee == PublicGrantee }), nil
+	return sharedWith(ctx, svc.acc, s, grantor)
 }
 
 // fillShares sets the sharing facts of a system a read returns.
