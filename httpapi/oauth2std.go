@@ -114,7 +114,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	})
 	// RFC 7009: revoke a token; the answer is 200 whatever the token was.
 	rawHandler(api, http.MethodPost, "/v3/oauth2/revoke", func(ctx huma.Context) {
-		form, err := readForm(ctx)
+		form, err := readForm(ctx, maxTokenBody)
 		if err != nil || form.Get("token") == "" {
 			writeJSON(ctx, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The token parameter is required."})
 			return
@@ -128,7 +128,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	})
 	// RFC 8628 §3.1: the device authorization request, in the standard shape.
 	rawHandler(api, http.MethodPost, "/v3/oauth2/device_authorization", func(ctx huma.Context) {
-		form, err := readForm(ctx)
+		form, err := readForm(ctx, maxTokenBody)
 		tenantID, terr := h.requestTenantOf(ctx)
 		var base string
 		if err == nil && terr == nil {
@@ -163,9 +163,10 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	rawHandler(api, http.MethodGet, "/v3/oauth2/.well-known/openid-configuration", metadata)
 }
 
-// readForm reads a bounded form body; a malformed one is a client mistake.
-func readForm(ctx huma.Context) (url.Values, error) {
-	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), maxTokenBody))
+// readForm reads a form body of at most limit bytes; a malformed one is a
+// client mistake.
+func readForm(ctx huma.Context, limit int64) (url.Values, error) {
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), limit))
 	if err != nil {
 		return nil, err
 	}

@@ -148,11 +148,7 @@ func (pg *webPage) clear() {
 // form reads a POSTed form (bounded) and checks its CSRF token against the
 // session's in constant time.
 func (pg *webPage) form() (url.Values, bool) {
-	body, err := io.ReadAll(io.LimitReader(pg.ctx.BodyReader(), maxFormBytes))
-	if err != nil {
-		return nil, false
-	}
-	v, err := url.ParseQuery(string(body))
+	v, err := readForm(pg.ctx, maxFormBytes)
 	if err != nil {
 		return nil, false
 	}
