@@ -73,10 +73,17 @@ type Config struct {
 	// oauth2.FirstConfigured to put LDAP (adapters/ldapauth) or your own in
 	// front of them, or oauth2.TenantAuthenticators to route by tenant.
 	Authenticator oauth2.Authenticator
-	// MaxLoginFailures failed passwords per user within LoginFailureWindow
-	// before 429 (per address: five times as many); defaults 10 and 5 min.
+	// MaxLoginFailures is how many wrong passwords or client secrets one
+	// account may send from one address before each further attempt must
+	// wait (429 with Retry-After); the account from every address gets five
+	// times as many, one address for every account ten times as many. The
+	// wait starts at a second and doubles per failure up to
+	// LoginFailureWindow. Defaults 10 and 5 minutes. See oauth2.Limiter.
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
+	// Attempts keeps the limiter's counters; default this process's memory.
+	// A store shared by several instances makes them count together.
+	Attempts oauth2.AttemptStore
 	// Vault stores system credentials. Default: the OAuth2 store when it is
 	// a credentials.Vault, or provides one sealed with the KEK (bunstore).
 	// Every read and write is audited to Auditor (default: the store when
@@ -112,6 +119,7 @@ type Server struct {
 	oauth   *oauth2.Provider
 	systems *systems.Service
 	sealer  *seal.Sealer
+	limiter *oauth2.Limiter
 	log     *slog.Logger
 
 	stop     chan struct{}
@@ -166,7 +174,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := oauth2.NewTokenService(oauth2.TokenConfig{Store: cfg.Stores.OAuth2, Tenancy: ten, Sealer: sealer,
+	limiter := oauth2.NewLimiter(oauth2.LimiterConfig{Store: cfg.Attempts, MaxFailures: cfg.MaxLoginFailures,
+		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now})
+	tok, err := oauth2.NewTokenService(oauth2.TokenConfig{Store: cfg.Stores.OAuth2, Tenancy: ten, Sealer: sealer, Limiter: limiter,
 		SiteID: cfg.SiteID, DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL,
 		MaxAccessTTL: cfg.MaxAccessTTL, MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway,
 		PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now})
@@ -178,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
 	}
 	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
-		Sealer: sealer, MaxFailures: cfg.MaxLoginFailures, FailureWindow: cfg.LoginFailureWindow, Logger: cfg.Logger, Now: cfg.Now})
+		Sealer: sealer, Limiter: limiter, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, systems: sys, sealer: sealer, log: cfg.Logger,
+	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, systems: sys, sealer: sealer, limiter: limiter, log: cfg.Logger,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
@@ -255,6 +265,7 @@ func (s *Server) housekeeping() {
 				{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
 				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
 				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
+				{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
 			} {
 				if n, err := purge.fn(ctx, purge.at); err != nil {
 					s.log.Error("purging expired "+purge.what+" failed", "err", err)

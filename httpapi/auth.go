@@ -78,7 +78,7 @@ func (a *authenticator) principal(ctx context.Context, host, raw, oboTenant, obo
 	}
 	p := tenancy.Principal{TenantID: c.TenantID, Username: c.Username, AccountType: c.AccountType,
 		TokenTenantID: c.TenantID, TokenUsername: c.Username, TargetSite: c.TargetSite,
-		JTI: c.JTI, Expires: c.Expires, Delegation: c.Delegation, DelegationSub: c.DelegationSub}
+		JTI: c.JTI, Expires: c.Expires, Delegation: c.Delegation, DelegationSub: c.DelegationSub, ParentJTI: c.ParentJTI}
 	switch c.AccountType {
 	case tenancy.AccountUser:
 		if oboTenant != "" || oboUser != "" {
@@ -143,6 +143,11 @@ func writeErr(ctx huma.Context, err error) {
 	e, ok := err.(*Error)
 	if !ok {
 		e = NewError(http.StatusInternalServerError, "An internal error occurred.")
+	}
+	for name, values := range e.headers {
+		for _, v := range values {
+			ctx.AppendHeader(name, v)
+		}
 	}
 	ctx.SetHeader("Content-Type", "application/json")
 	ctx.SetStatus(e.status)

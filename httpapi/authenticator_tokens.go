@@ -304,7 +304,7 @@ func (h *handlers) registerOAuthTokens(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			d, err := p.StartDeviceFrom(ctx, tenantID, in.Body.ClientID, base, remoteAddrOf(ctx))
+			d, err := p.StartDeviceFrom(ctx, tenantID, in.Body.ClientID, "", base, remoteAddrOf(ctx))
 			if err != nil {
 				return nil, err
 			}

@@ -43,6 +43,7 @@ func created[T any](result T, message string) *Output[T] {
 // huma.StatusError, so handlers return it directly.
 type Error struct {
 	status   int
+	headers  http.Header
 	Result   any            `json:"result"`
 	Status   string         `json:"status"`
 	Message  string         `json:"message"`
@@ -60,6 +61,19 @@ func (e *Error) Error() string { return e.Message }
 
 // GetStatus returns the HTTP status.
 func (e *Error) GetStatus() int { return e.status }
+
+// GetHeaders returns headers the error response carries (Retry-After on a
+// 429); huma writes them.
+func (e *Error) GetHeaders() http.Header { return e.headers }
+
+// WithHeader returns e with one more response header.
+func (e *Error) WithHeader(name, value string) *Error {
+	if e.headers == nil {
+		e.headers = http.Header{}
+	}
+	e.headers.Set(name, value)
+	return e
+}
 
 // ContentType keeps errors as plain JSON (huma would say problem+json).
 func (e *Error) ContentType(string) string { return "application/json" }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -64,7 +65,11 @@ func failure(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	if status := StatusOf(err); status != http.StatusInternalServerError {
 		log.DebugContext(ctx, "request refused", "request_id", RequestID(ctx), "status", status, "message", err.Error())
-		return NewError(status, err.Error())
+		e := NewError(status, err.Error())
+		if wait, limited := retryAfter(err); limited {
+			e.WithHeader("Retry-After", wait)
+		}
+		return e
 	}
 	if errors.Is(err, context.Canceled) {
 		return NewError(499, "The request was cancelled.")
@@ -72,6 +77,19 @@ func failure(ctx context.Context, log *slog.Logger, err error) error {
 	id := RequestID(ctx)
 	log.ErrorContext(ctx, "internal error", "request_id", id, "err", err)
 	return NewError(http.StatusInternalServerError, "An internal error occurred; quote request id "+id+" to the operator.")
+}
+
+// retryAfter is the Retry-After value of a rate-limited request: the
+// limiter's wait, or 60 seconds when it gave none.
+func retryAfter(err error) (string, bool) {
+	if !errors.Is(err, oauth2.ErrRateLimited) {
+		return "", false
+	}
+	var rle *oauth2.RateLimitError
+	if errors.As(err, &rle) {
+		return strconv.Itoa(rle.RetryAfter()), true
+	}
+	return "60", true
 }
 
 var installOnce sync.Once

@@ -130,7 +130,7 @@ func NewAPI(r chi.Router, title, version string) huma.API {
 // InstallErrors.
 func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
 	InstallErrors()
-	mux := chi.NewRouter()
+	mux := newRouter()
 	api := NewAPI(mux, "Tapis v3 core", Version)
 	if err := Register(api, svc, opt); err != nil {
 		return nil, nil, err
@@ -142,7 +142,7 @@ func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
 // the one translation table.
 func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authMode, fn func(context.Context, *I) (*O, error)) {
 	op = withAuth(op, mode)
-	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, h.auth.middleware(h)}, op.Middlewares...)
+	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, noStore, h.auth.middleware(h)}, op.Middlewares...)
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := fn(ctx, in)
 		if err != nil {
@@ -150,6 +150,16 @@ func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authM
 		}
 		return out, nil
 	})
+}
+
+// noStore keeps every Tapis response out of caches (RFC 6749 §5.1, RFC
+// 9111): tokens, secrets and user data travel in them, and the answers
+// depend on the caller. The public documents (JWKS, discovery) are served
+// elsewhere with their own caching.
+func noStore(ctx huma.Context, next func(huma.Context)) {
+	ctx.SetHeader("Cache-Control", "no-store")
+	ctx.SetHeader("Pragma", "no-cache")
+	next(ctx)
 }
 
 // specAPI documents operations with the exact operation ids of the Tapis

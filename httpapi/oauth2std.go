@@ -57,7 +57,12 @@ func (h *handlers) rfcError(ctx huma.Context, err error, basic bool) {
 	var ge *oauth2.GrantError
 	body := map[string]any{}
 	status := http.StatusBadRequest
+	wait, limited := retryAfter(err)
 	switch {
+	case limited:
+		ctx.SetHeader("Retry-After", wait)
+		status = http.StatusTooManyRequests
+		body["error"], body["error_description"] = "temporarily_unavailable", err.Error()
 	case errors.As(err, &ge):
 		body["error"], body["error_description"] = ge.Code, ge.Description
 		switch ge.Code {
@@ -66,9 +71,6 @@ func (h *handlers) rfcError(ctx huma.Context, err error, basic bool) {
 			if basic {
 				ctx.SetHeader("WWW-Authenticate", `Basic realm="tapis"`)
 			}
-		case "too_many_requests":
-			status = http.StatusTooManyRequests
-			body["error"] = "temporarily_unavailable"
 		case "slow_down":
 			body["interval"] = int64(ge.Interval.Seconds())
 		}
@@ -138,7 +140,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			h.rfcError(ctx, errors.Join(err, terr), false)
 			return
 		}
-		d, err := p.StartDeviceFrom(ctx.Context(), tenantID, form.Get("client_id"), base, h.clientAddr(ctx))
+		d, err := p.StartDeviceFrom(ctx.Context(), tenantID, form.Get("client_id"), form.Get("client_secret"), base, h.clientAddr(ctx))
 		if err != nil {
 			h.rfcError(ctx, err, false)
 			return

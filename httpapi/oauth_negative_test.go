@@ -468,14 +468,14 @@ func TestDeviceCodeRequestsAreRateLimitedPerAddress(t *testing.T) {
 
 func TestAddressLimitBehindTrustedProxy(t *testing.T) {
 	env := testenv.New(t, func(c *tapis.Config) {
-		c.MaxLoginFailures = 1                                                   // per address: 5
+		c.MaxLoginFailures = 1                                                   // per address: 10
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} // httptest's peer address
 	})
 	try := func(user, client string) int {
 		return env.Do(t, formRequest("/v3/oauth2/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {"bad"}},
 			map[string]string{"X-Forwarded-For": "198.51.100.9, " + client})).Code
 	}
-	for i := range 5 {
+	for i := range 10 {
 		assert.Equal(t, 400, try(fmt.Sprintf("u%d", i), "203.0.113.5"))
 	}
 	assert.Equal(t, 429, try("u9", "203.0.113.5"), "the client behind the proxy is limited")

@@ -157,12 +157,15 @@ func (pg *webPage) form() (url.Values, bool) {
 }
 
 // securityHeaders forbid framing, scripts, foreign styles and referrers;
-// formTargets are the extra origins a form may end up at (the client's
-// callback after consent).
+// formTargets are the callback URLs a form may end up at after consent: each
+// adds its origin to form-action only when it passes the callback rules
+// (oauth2.CallbackOrigin), so no stored value can add a directive.
 func (pg *webPage) securityHeaders(formTargets ...string) {
 	formAction := "'self'"
 	for _, t := range formTargets {
-		formAction += " " + t
+		if origin := oauth2.CallbackOrigin(t); origin != "" {
+			formAction += " " + origin
+		}
 	}
 	pg.ctx.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+pg.nonce+"'; img-src 'self' data:; "+
 		"form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
@@ -210,15 +213,6 @@ func (pg *webPage) redirect(to string) {
 		return
 	}
 	pg.ctx.SetStatus(http.StatusFound)
-}
-
-// originOf is the scheme://host of a URL, for form-action.
-func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // pageHandler adapts a webPage function, answering a plain error webPage when the

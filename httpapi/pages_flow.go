@@ -78,7 +78,7 @@ func (h *handlers) authorizeGet(pg *webPage) {
 		return
 	}
 	pg.render(http.StatusOK, "consent.html", map[string]any{"Client": client.DisplayName, "ClientID": client.ClientID,
-		"Implicit": pg.sess.Pending.ResponseType == oauth2.ResponseToken, "Request": pg.sess.PendingID}, originOf(client.CallbackURL))
+		"Implicit": pg.sess.Pending.ResponseType == oauth2.ResponseToken, "Request": pg.sess.PendingID}, client.CallbackURL)
 }
 
 // authorizePost records the user's decision on the request in the session
@@ -121,7 +121,7 @@ func (h *handlers) authorizePost(pg *webPage) {
 		pg.render(http.StatusOK, "consent.html", map[string]any{"Client": client.DisplayName, "ClientID": client.ClientID,
 			"Request": pg.sess.PendingID,
 			"Error":   "To proceed with authorization application " + client.DisplayName + ", you must approve the request."},
-			originOf(client.CallbackURL))
+			client.CallbackURL)
 		return
 	}
 	pg.sess.Pending, pg.sess.PendingID = nil, ""
@@ -162,6 +162,9 @@ func (h *handlers) loginPost(pg *webPage) {
 		}
 		if status == http.StatusBadRequest {
 			status = http.StatusOK // the form again, with the message
+		}
+		if wait, limited := retryAfter(err); limited {
+			pg.ctx.SetHeader("Retry-After", wait)
 		}
 		pg.render(status, "login.html", map[string]any{"Error": err.Error(), "Login": user})
 		return

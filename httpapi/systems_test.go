@@ -243,7 +243,9 @@ func TestSchedulerProfiles(t *testing.T) {
 	d := sysDo(t, env, "testadmin", "DELETE", "/v3/systems/schedulerProfile/prof1", nil)
 	require.Equal(t, 200, d.Code, "a tenant admin may delete: %s", d.Raw)
 	assert.Equal(t, float64(1), d.Result()["changes"])
-	assert.Equal(t, float64(0), sysDo(t, env, "testuser1", "DELETE", "/v3/systems/schedulerProfile/prof1", nil).Result()["changes"])
+	again := sysDo(t, env, "testuser1", "DELETE", "/v3/systems/schedulerProfile/prof1", nil)
+	assert.Equal(t, 404, again.Code, "deleting a missing profile: %s", again.Raw)
+	assert.Contains(t, again.Message(), "SYSAPI_PRF_NOT_FOUND")
 	assert.Equal(t, 404, sysDo(t, env, "testuser1", "GET", "/v3/systems/schedulerProfile/prof1", nil).Code)
 }
 

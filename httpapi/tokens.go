@@ -97,19 +97,20 @@ func (h *handlers) registerTokens(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "create_token", Method: http.MethodPost, Path: "/v3/tokens",
 		Summary: "Generate a token.", Tags: tags, DefaultStatus: http.StatusCreated,
-		Security: []map[string][]string{{securityScheme: {}}, {"basicAuth": {}}}}, authOptional,
+		Security:    []map[string][]string{{securityScheme: {}}, {"basicAuth": {}}},
+		Middlewares: huma.Middlewares{h.remoteAddrMiddleware}}, authOptional,
 		func(ctx context.Context, in *createIn) (*Output[TokenResponseJSON], error) {
 			p := principalOf(ctx)
 			caller := oauth2.Caller{Principal: p}
-			if in.Authorization != "" {
+			if basic := len(in.Authorization) >= 6 && strings.EqualFold(in.Authorization[:6], "basic "); basic || in.Authorization != "" && !p.Authenticated() {
 				if p.Authenticated() {
 					return nil, tenancy.Errorf(tenancy.ErrInvalid, "Invalid request: both X-Tapis-Token and HTTP Basic Auth headers set; please set only one.")
 				}
 				user, pass, okBasic := parseBasic(in.Authorization)
 				if !okBasic {
-					return nil, tenancy.Errorf(oauth2.ErrInvalidCredentials, "Invalid Authorization header: HTTP Basic credentials expected.")
+					return nil, tenancy.Errorf(oauth2.ErrInvalidCredentials, "Invalid service account/password combination.")
 				}
-				caller = oauth2.Caller{Basic: true, Username: user, Password: pass}
+				caller = oauth2.Caller{Basic: true, Username: user, Password: pass, Addr: remoteAddrOf(ctx)}
 			}
 			b := in.Body
 			pair, err := h.svc.Tokens.CreateToken(ctx, caller, oauth2.CreateTokenRequest{

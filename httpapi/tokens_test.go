@@ -149,8 +149,10 @@ func TestTokenGeneratorsMintUserTokens(t *testing.T) {
 		"user token mints for peer": {map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testadmin")}, body, "Not authorized to generate tokens in tenant dev."},
 		"generator mints service": {authn, map[string]any{"account_type": "service", "token_tenant_id": "dev", "token_username": "x", "target_site_id": "local"},
 			"mint user tokens only"},
-		"self mint changes type": {map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testadmin")},
-			map[string]any{"account_type": "service", "token_tenant_id": "dev", "token_username": "testadmin", "target_site_id": "local"}, "keeps the holder's account type"},
+		"self mint changes type": {map[string]string{"X-Tapis-Token": env.ServiceToken(t, "files")},
+			map[string]any{"account_type": "user", "token_tenant_id": "admin", "token_username": "files"}, "keeps the holder's account type"},
+		"user self mint": {map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testadmin")},
+			map[string]any{"account_type": "user", "token_tenant_id": "dev", "token_username": "testadmin"}, "a user token cannot mint tokens"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			assertRefused(t, env.Do(t, testenv.Request{Method: "POST", Path: "/v3/tokens", Headers: tc.hdr, Body: tc.body}), 403, tc.want)
@@ -158,10 +160,10 @@ func TestTokenGeneratorsMintUserTokens(t *testing.T) {
 	}
 }
 
-func TestSelfMintAndTTLCaps(t *testing.T) {
+func TestTTLCaps(t *testing.T) {
 	env := testenv.New(t)
-	user := map[string]string{"X-Tapis-Token": env.UserToken(t, "dev", "testuser2")}
-	r := env.Do(t, testenv.Request{Method: "POST", Path: "/v3/tokens", Headers: user, Body: map[string]any{
+	authn := map[string]string{"X-Tapis-Token": env.ServiceToken(t, "authenticator")}
+	r := env.Do(t, testenv.Request{Method: "POST", Path: "/v3/tokens", Headers: authn, Body: map[string]any{
 		"account_type": "user", "token_tenant_id": "dev", "token_username": "testuser2",
 		"access_token_ttl": int64((10 * 365 * 24 * time.Hour).Seconds()), "generate_refresh_token": true, "refresh_token_ttl": 7776000}})
 	require.Equal(t, 201, r.Code, "body: %s", r.Raw)

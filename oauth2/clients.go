@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tapis-go/tapis/tenancy"
 )
@@ -25,28 +29,97 @@ type NewClient struct {
 	Description string
 }
 
-// checkCallback validates a redirect URI: absolute, no fragment, https except
-// on loopback hosts (native apps and local development).
+// checkCallback validates a redirect URI strictly, since it ends up in
+// redirects and in the consent page's Content-Security-Policy: absolute,
+// https except on loopback hosts (native apps and local development), a real
+// host name or IP address, no user information, no fragment, and none of the
+// characters that could end a header value or a CSP source list (; , quotes,
+// spaces, controls, backslashes).
 func checkCallback(v *tenancy.ValidationError, raw string) {
 	if raw == "" {
 		return
 	}
+	if i := strings.IndexFunc(raw, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune(";,'\"\\`<>{}|^", r) || r > unicode.MaxASCII
+	}); i >= 0 {
+		v.Addf("callback_url must not contain %q (spaces, quotes, ';', ',', control or non-ASCII characters).", raw[i:i+utf8.RuneLen(rune(raw[i]))])
+		return
+	}
+	if len(raw) > 2048 {
+		v.Addf("callback_url must be at most 2048 characters.")
+		return
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		v.Addf("callback_url must be an absolute URL.")
 		return
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		v.Addf("callback_url must not contain a fragment.")
 	}
-	if u.User != nil {
+	if u.User != nil || strings.Contains(u.Host, "@") {
 		v.Addf("callback_url must not contain user information.")
 	}
 	host := u.Hostname()
-	loopback := host == "localhost" || host == "127.0.0.1" || host == "::1"
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+	if !ValidHost(host) {
+		v.Addf("callback_url must name a real host (a DNS name or an IP address).")
+	}
+	if p := u.Port(); p != "" && !validPort(p) {
+		v.Addf("callback_url has an invalid port.")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(host)) {
 		v.Addf("callback_url must use https (http only for localhost).")
 	}
+}
+
+// loopbackHost reports whether host is a loopback name or address.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// ValidHost reports whether host is an IP address or a DNS name of letters,
+// digits and inner hyphens in dot-separated labels of at most 63 characters.
+func ValidHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536 && p[0] != '0'
+}
+
+// CallbackOrigin is the scheme://host[:port] of a callback URL in a form
+// that is safe to place in a Content-Security-Policy source list, or "" when
+// the URL does not pass checkCallback (a value stored before the rules were
+// strict never adds a directive).
+func CallbackOrigin(raw string) string {
+	v := &tenancy.ValidationError{}
+	checkCallback(v, raw)
+	if raw == "" || v.Err() != nil {
+		return ""
+	}
+	u, _ := url.Parse(raw)
+	return u.Scheme + "://" + u.Host
 }
 
 // CreateClient registers a client owned by the caller in the caller's

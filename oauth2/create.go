@@ -30,13 +30,22 @@ type Caller struct {
 	Username  string // Basic user
 	Password  string // Basic password
 	Principal tenancy.Principal
+	// Addr is the client's address, for the rate limits of HTTP Basic.
+	Addr string
 }
 
 // CreateToken applies the Tokens API rules to a mint request:
 //
 //   - Basic: a service account of token_tenant_id whose name is
-//     token_username mints its own service token.
-//   - Token, minting for itself: the same user@tenant and account type.
+//     token_username mints its own service token. Every failure (unknown
+//     account, user account, wrong password, unknown or inactive tenant)
+//     gives the same answer after the same work, and attempts are counted by
+//     the Limiter the password grant and the login page use.
+//   - Token, minting for itself: a service token only (users get tokens from
+//     the authenticator), the same account, account type, target site and
+//     no delegation; the new token carries no refresh token, never outlives
+//     the presenting token, and is revoked with it (tapis/parent_jti). A
+//     token so minted mints nothing more.
 //   - Token, minting for others: a service named in the target tenant's
 //     token_gen_services (from an admin tenant that may act for it) mints
 //     user tokens, never in a site-admin tenant.
@@ -75,47 +84,66 @@ func (ts *TokenService) CreateToken(ctx context.Context, caller Caller, req Crea
 	if err := v.Err(); err != nil {
 		return TokenPair{}, err
 	}
-	if err := ts.authorizeMint(ctx, reg, caller, req); err != nil {
-		return TokenPair{}, err
-	}
-	return ts.Mint(ctx, MintRequest{
+	mint := MintRequest{
 		TenantID: req.TokenTenantID, Username: req.TokenUsername, AccountType: req.AccountType,
 		TargetSite: req.TargetSiteID, Delegation: req.DelegationToken,
 		DelegationSubTenant: req.DelegationSubTenantID, DelegationSubUser: req.DelegationSubUsername,
 		AccessTTL: time.Duration(req.AccessTokenTTL) * time.Second, GenerateRefresh: req.GenerateRefreshToken,
 		RefreshTTL: time.Duration(req.RefreshTokenTTL) * time.Second, Claims: req.Claims,
-	})
+	}
+	if caller.Basic {
+		err = ts.authorizeBasic(ctx, reg, caller, req)
+	} else {
+		err = ts.authorizeToken(reg, caller.Principal, req, &mint)
+	}
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return ts.Mint(ctx, mint)
 }
 
-func (ts *TokenService) authorizeMint(ctx context.Context, reg *tenancy.Registry, caller Caller, req CreateTokenRequest) error {
-	if caller.Basic {
-		if caller.Username != req.TokenUsername {
-			return tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data -- username does not match auth header.")
-		}
-		acct, err := ts.Accounts.Verify(ctx, req.TokenTenantID, caller.Username, caller.Password)
-		if errors.Is(err, ErrInvalidCredentials) {
-			return tenancy.Errorf(ErrInvalidCredentials, "Invalid service account/password combination.")
-		}
-		if err != nil {
-			return err
-		}
-		if acct.Type != tenancy.AccountService || req.AccountType != tenancy.AccountService {
-			return tenancy.Errorf(tenancy.ErrForbidden, "HTTP Basic authentication mints service tokens for service accounts only.")
-		}
-		return nil
+// badServiceLogin is the one answer to every failed HTTP Basic login.
+func badServiceLogin() error {
+	return tenancy.Errorf(ErrInvalidCredentials, "Invalid service account/password combination.")
+}
+
+// authorizeBasic checks a service account's password. The password is
+// checked (bcrypt, or the same work on a dummy hash) whatever else is wrong,
+// so that no failure is faster than another.
+func (ts *TokenService) authorizeBasic(ctx context.Context, reg *tenancy.Registry, caller Caller, req CreateTokenRequest) error {
+	if caller.Username != req.TokenUsername {
+		return tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data -- username does not match auth header.")
 	}
-	p := caller.Principal
+	if req.AccountType != tenancy.AccountService {
+		return tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data -- HTTP Basic authentication mints service tokens only (account_type service).")
+	}
+	att, err := ts.limiter.Begin(ctx, DoorAccount, req.TokenTenantID, caller.Username, caller.Addr)
+	if err != nil {
+		return err
+	}
+	acct, err := ts.Accounts.Verify(ctx, req.TokenTenantID, caller.Username, caller.Password)
+	if err != nil && !errors.Is(err, ErrInvalidCredentials) {
+		_ = att.Abandon(ctx)
+		return err
+	}
+	tenant, known := reg.Tenant(req.TokenTenantID)
+	if err != nil || acct.Type != tenancy.AccountService || !known || tenant.Status != tenancy.StatusActive {
+		return badServiceLogin()
+	}
+	if err := att.Succeeded(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// authorizeToken checks a mint request made with a token and, for a token
+// minting for its own holder, binds the new token to it.
+func (ts *TokenService) authorizeToken(reg *tenancy.Registry, p tenancy.Principal, req CreateTokenRequest, mint *MintRequest) error {
 	if !p.Authenticated() {
 		return tenancy.Errorf(ErrInvalidToken, "No credentials: send a service account's HTTP Basic credentials or an X-Tapis-Token.")
 	}
 	if req.TokenUsername == p.TokenUsername && req.TokenTenantID == p.TokenTenantID {
-		if req.AccountType != p.AccountType {
-			return tenancy.Errorf(tenancy.ErrForbidden, "A token minted for its own holder keeps the holder's account type (%s).", p.AccountType)
-		}
-		if req.DelegationToken {
-			return tenancy.Errorf(tenancy.ErrForbidden, "Delegation tokens are minted by token generator services only.")
-		}
-		return nil
+		return ts.authorizeSelfMint(p, req, mint)
 	}
 	if !p.IsService() || !reg.MayGenerateTokens(p.TokenTenantID, p.TokenUsername, req.TokenTenantID) {
 		return tenancy.Errorf(tenancy.ErrForbidden, "Not authorized to generate tokens in tenant %s.", req.TokenTenantID)
@@ -126,5 +154,43 @@ func (ts *TokenService) authorizeMint(ctx context.Context, reg *tenancy.Registry
 	if reg.IsSiteAdminTenant(req.TokenTenantID) {
 		return tenancy.Errorf(tenancy.ErrForbidden, "Invalid request -- only service tokens can be generated in the site-admin tenant.")
 	}
+	return nil
+}
+
+// authorizeSelfMint: a service token may mint a copy of itself that lives no
+// longer than it and is revoked with it; nothing else may (the original let
+// any token mint a fresh, longer-lived token for its holder, so a stolen
+// token could be laundered past its revocation).
+func (ts *TokenService) authorizeSelfMint(p tenancy.Principal, req CreateTokenRequest, mint *MintRequest) error {
+	v := &tenancy.ValidationError{Prefix: "Not allowed"}
+	if !p.IsService() {
+		v.Addf("a user token cannot mint tokens; users get tokens from the authenticator (POST /v3/oauth2/tokens).")
+	}
+	if req.AccountType != p.AccountType {
+		v.Addf("a token minted for its own holder keeps the holder's account type (%s).", p.AccountType)
+	}
+	if req.DelegationToken || p.Delegation {
+		v.Addf("delegation tokens are minted by token generator services only.")
+	}
+	if p.ParentJTI != "" {
+		v.Addf("a token minted from a token cannot mint further tokens.")
+	}
+	if req.TargetSiteID != p.TargetSite {
+		v.Addf("a token minted for its own holder keeps the holder's target site (%s).", p.TargetSite)
+	}
+	if req.GenerateRefreshToken {
+		v.Addf("a token minted from a token gets no refresh token.")
+	}
+	left := p.Expires.Sub(ts.cfg.Now())
+	if left < time.Second {
+		v.Addf("the presenting token expires within a second.")
+	}
+	if err := v.Err(); err != nil {
+		return tenancy.Message(tenancy.ErrForbidden, err.Error())
+	}
+	ttl := ts.capTTL(mint.AccessTTL, ts.cfg.DefaultAccessTTL, ts.cfg.MaxAccessTTL)
+	mint.AccessTTL = min(ttl, left.Truncate(time.Second))
+	mint.GenerateRefresh = false
+	mint.ParentJTI = p.JTI
 	return nil
 }

@@ -57,12 +57,20 @@ func NormalizeUserCode(s string) string {
 }
 
 // StartDeviceFrom is StartDevice for a request from addr: device codes are
-// created without authentication, so each address may create at most five
-// times MaxFailures of them per FailureWindow in a tenant (then 429).
-func (p *Provider) StartDeviceFrom(ctx context.Context, tenantID, clientID, verificationBase, addr string) (DeviceAuthorization, error) {
-	if addr != "" && !p.limiter.try(p.now(), []string{"d|" + tenantID + "|" + addr}, []int{5 * p.cfg.MaxFailures}) {
-		return DeviceAuthorization{}, &GrantError{Code: "too_many_requests",
-			Description: "Too many device codes requested from this address; try again in " + p.cfg.FailureWindow.Round(time.Minute).String() + "."}
+// created without authentication, so each address may create five times
+// MaxFailures of them in a tenant before each further one must wait (429).
+// A client key, when given, must match (and counts as an attempt at the
+// client's secret).
+func (p *Provider) StartDeviceFrom(ctx context.Context, tenantID, clientID, clientKey, verificationBase, addr string) (DeviceAuthorization, error) {
+	if addr != "" {
+		if err := p.limiter.Count(ctx, "d|"+tenantID+"|"+addr, 5*p.limiter.Config().MaxFailures); err != nil {
+			return DeviceAuthorization{}, err
+		}
+	}
+	if clientKey != "" {
+		if _, err := p.authenticateClient(ctx, tenantID, clientID, clientKey, addr); err != nil {
+			return DeviceAuthorization{}, err
+		}
 	}
 	return p.StartDevice(ctx, tenantID, clientID, verificationBase)
 }
@@ -204,7 +212,7 @@ func deviceCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Tok
 // body; a key, when given (Basic or body), must match.
 func (p *Provider) authenticateClientOptionalKey(ctx context.Context, req TokenRequest) (Client, error) {
 	if req.ClientKey != "" {
-		return p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey)
+		return p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
 	}
 	c, err := p.store.GetClient(ctx, req.TenantID, req.ClientID)
 	if errors.Is(err, ErrNotFound) || (err == nil && !c.Active) {

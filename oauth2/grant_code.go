@@ -20,7 +20,7 @@ func authorizationCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, 
 	if req.ClientID == "" {
 		return TokenPair{}, grantErr("invalid_client", "Invalid client credentials.")
 	}
-	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey)
+	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
 	if err != nil {
 		return TokenPair{}, err
 	}

@@ -3,8 +3,6 @@ package oauth2
 import (
 	"context"
 	"errors"
-	"strings"
-	"time"
 )
 
 // passwordGrant: username and password checked by the Authenticator, with
@@ -14,7 +12,7 @@ import (
 func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
 	var client *Client
 	if req.ClientID != "" {
-		c, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey)
+		c, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
 		if err != nil {
 			return TokenPair{}, err
 		}
@@ -34,31 +32,25 @@ func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Token
 }
 
 // CheckPassword authenticates a user for the password grant and the login
-// page, with the rate limits: after MaxFailures failures of one
-// tenant+username (or 5x that from one address) within the window, 429.
+// page from addr. The attempt counts (Limiter) before the password is
+// checked, so parallel guesses cannot slip under a limit; a good password
+// takes it back. A limited attempt is a *RateLimitError (429, Retry-After).
 func (p *Provider) CheckPassword(ctx context.Context, tenantID, username, password, addr string) (Identity, error) {
-	now := p.now()
-	keys := []string{"u|" + tenantID + "|" + strings.ToLower(strings.TrimSpace(username))}
-	limits := []int{p.cfg.MaxFailures}
-	if addr != "" {
-		keys, limits = append(keys, "a|"+tenantID+"|"+addr), append(limits, 5*p.cfg.MaxFailures)
-	}
-	// The attempt counts before the (slow) check, so parallel guesses cannot
-	// all slip under the limit; a good password takes it back.
-	if !p.limiter.try(now, keys, limits) {
-		return Identity{}, &GrantError{Code: "too_many_requests",
-			Description: "Too many failed login attempts; try again in " + p.cfg.FailureWindow.Round(time.Minute).String() + "."}
+	att, err := p.limiter.Begin(ctx, DoorAccount, tenantID, username, addr)
+	if err != nil {
+		return Identity{}, err
 	}
 	id, err := p.authn.Authenticate(ctx, tenantID, username, password)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrNotConfigured):
 		return Identity{}, grantErr("invalid_grant", "Invalid username/password combination.")
 	case err != nil:
-		p.limiter.undo(now, keys)
+		_ = att.Abandon(ctx)
 		return Identity{}, err
 	}
-	p.limiter.undo(now, keys)
-	p.limiter.reset(keys[0])
+	if err := att.Succeeded(ctx); err != nil {
+		return Identity{}, err
+	}
 	if id.Username == "" {
 		id.Username = username
 	}

@@ -27,7 +27,7 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 	if req.ClientID != tokenClient {
 		return TokenPair{}, grantErr("invalid_grant", "client_id from header (%s) does not match the client_id in the token claim (%s).", req.ClientID, tokenClient)
 	}
-	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey)
+	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
 	if err != nil {
 		return TokenPair{}, err
 	}

@@ -20,9 +20,9 @@ import (
 var ErrRateLimited = errors.New("rate limited")
 
 // GrantError is an OAuth2 error: an RFC 6749 code and the Tapis message.
-// It matches ErrRateLimited (too_many_requests) or tenancy.ErrInvalid under
-// errors.Is, so the Tapis endpoint answers 400 as the original does (also
-// for a bad client) while the RFC 6749 endpoint maps Code itself.
+// It matches tenancy.ErrInvalid under errors.Is, so the Tapis endpoint
+// answers 400 as the original does (also for a bad client) while the RFC
+// 6749 endpoint maps Code itself.
 type GrantError struct {
 	Code        string // invalid_request, invalid_client, invalid_grant, unsupported_grant_type, unauthorized_client, access_denied, authorization_pending, slow_down, expired_token
 	Description string
@@ -31,14 +31,8 @@ type GrantError struct {
 
 func (e *GrantError) Error() string { return e.Description }
 
-// Is maps the OAuth2 code to the domain sentinels.
-func (e *GrantError) Is(target error) bool {
-	switch e.Code {
-	case "too_many_requests":
-		return target == ErrRateLimited
-	}
-	return target == tenancy.ErrInvalid
-}
+// Is makes a GrantError match tenancy.ErrInvalid.
+func (e *GrantError) Is(target error) bool { return target == tenancy.ErrInvalid }
 
 func grantErr(code, format string, args ...any) error {
 	return &GrantError{Code: code, Description: fmt.Sprintf(format, args...)}
@@ -51,11 +45,10 @@ type ProviderConfig struct {
 	Authenticator Authenticator
 	// Sealer seals browser sessions and config secrets.
 	Sealer *seal.Sealer
-	// MaxFailures failed passwords per user (and per address, times 5) in
-	// FailureWindow before 429; defaults 10 and 5 minutes.
-	MaxFailures   int
-	FailureWindow time.Duration
-	Logger        *slog.Logger
+	// Limiter slows down password and client-secret guessing; default the
+	// token service's, so one lock holds on every door.
+	Limiter *Limiter
+	Logger  *slog.Logger
 	Now           func() time.Time
 }
 
@@ -68,7 +61,7 @@ type Provider struct {
 	tenancy *tenancy.Service
 	store   AuthStore
 	authn   Authenticator
-	limiter *limiter
+	limiter *Limiter
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -91,11 +84,8 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("oauth2: ProviderConfig is missing %v", missing)
 	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = 10
-	}
-	if cfg.FailureWindow <= 0 {
-		cfg.FailureWindow = 5 * time.Minute
+	if cfg.Limiter == nil {
+		cfg.Limiter = cfg.Tokens.Limiter()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -104,7 +94,7 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 		cfg.Now = time.Now
 	}
 	return &Provider{cfg: cfg, tokens: cfg.Tokens, tenancy: cfg.Tokens.tenancy, store: cfg.Store, authn: cfg.Authenticator,
-		limiter: newLimiter(cfg.MaxFailures, cfg.FailureWindow), log: cfg.Logger, now: cfg.Now}, nil
+		limiter: cfg.Limiter, log: cfg.Logger, now: cfg.Now}, nil
 }
 
 // Authenticator returns the password authenticator (for profiles).
@@ -138,26 +128,41 @@ func keyMatches(stored []byte, presented string) bool {
 	return len(stored) == len(sum) && subtle.ConstantTimeCompare(stored, sum[:]) == 1
 }
 
-// authenticateClient identifies the client of a token request. A key, when
-// given, must match; a client without key must be public. It never echoes
-// the presented key.
-func (p *Provider) authenticateClient(ctx context.Context, tenantID, clientID, clientKey string) (Client, error) {
-	c, err := p.store.GetClient(ctx, tenantID, clientID)
+// authenticateClient identifies the client of a request from addr. A key,
+// when given, must match, and the attempt is counted by the Limiter (per
+// client and address, with the address shared with the password doors); a
+// client without key must be public. Every failure (unknown client, wrong
+// key, inactive client) gives the same answer; the key is never echoed.
+func (p *Provider) authenticateClient(ctx context.Context, tenantID, clientID, clientKey, addr string) (Client, error) {
 	bad := grantErr("invalid_client", "Invalid client credentials.")
-	if errors.Is(err, ErrNotFound) {
-		keyMatches(make([]byte, 32), clientKey) // same work as a real comparison
-		return Client{}, bad
+	var att *Attempt
+	if clientKey != "" {
+		var err error
+		if att, err = p.limiter.Begin(ctx, DoorClient, tenantID, clientID, addr); err != nil {
+			return Client{}, err
+		}
 	}
-	if err != nil {
+	c, err := p.store.GetClient(ctx, tenantID, clientID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		if att != nil {
+			_ = att.Abandon(ctx)
+		}
 		return Client{}, err
 	}
+	found := err == nil
+	if !found {
+		c.KeyHash = make([]byte, sha256.Size) // the same work as a real comparison
+	}
 	switch {
-	case clientKey == "" && !c.Public():
+	case clientKey == "" && (!found || !c.Public() || !c.Active):
 		return Client{}, bad
-	case clientKey != "" && !keyMatches(c.KeyHash, clientKey):
+	case clientKey == "":
+		return c, nil
+	case !keyMatches(c.KeyHash, clientKey) || !found || !c.Active:
 		return Client{}, bad
-	case !c.Active:
-		return Client{}, grantErr("invalid_client", "Client %s is inactive.", clientID)
+	}
+	if err := att.Succeeded(ctx); err != nil {
+		return Client{}, err
 	}
 	return c, nil
 }

@@ -39,7 +39,10 @@ type TokenConfig struct {
 	CacheMaxAge time.Duration
 	// PasswordCost is the bcrypt cost of account passwords; default 10.
 	PasswordCost int
-	Logger       *slog.Logger
+	// Limiter slows down service-password guessing on POST /v3/tokens;
+	// default a Limiter with its defaults (share one with the Provider).
+	Limiter *Limiter
+	Logger  *slog.Logger
 	Now          func() time.Time
 }
 
@@ -71,6 +74,9 @@ func (c *TokenConfig) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Limiter == nil {
+		c.Limiter = NewLimiter(LimiterConfig{Now: c.Now})
+	}
 }
 
 // TokenService mints, validates, refreshes and revokes Tapis tokens.
@@ -81,6 +87,7 @@ type TokenService struct {
 	log      *slog.Logger
 	keys     keyCache
 	cache    *tokenCache
+	limiter  *Limiter
 	Accounts *Accounts
 }
 
@@ -105,11 +112,14 @@ func NewTokenService(cfg TokenConfig) (*TokenService, error) {
 		return nil, fmt.Errorf("oauth2: KeyBits %d is below 2048", cfg.KeyBits)
 	}
 	ts := &TokenService{cfg: cfg, store: cfg.Store, tenancy: cfg.Tenancy, log: cfg.Logger,
-		keys: keyCache{rings: map[string]*keyring{}}, cache: newTokenCache(cfg.CacheSize)}
+		keys: keyCache{rings: map[string]*keyring{}}, cache: newTokenCache(cfg.CacheSize), limiter: cfg.Limiter}
 	ts.Accounts = newAccounts(cfg.Store, cfg.PasswordCost, cfg.Now)
 	cfg.Tenancy.SetKeyProvisioner(ts)
 	return ts, nil
 }
+
+// Limiter returns the limiter of the secret-checking doors.
+func (ts *TokenService) Limiter() *Limiter { return ts.limiter }
 
 // Config returns the effective configuration (defaults applied).
 func (ts *TokenService) Config() TokenConfig { return ts.cfg }
@@ -125,7 +135,10 @@ type MintRequest struct {
 	Delegation          bool
 	DelegationSubTenant string
 	DelegationSubUser   string
-	AccessTTL           time.Duration // <= 0: default; capped at the maximum
+	// ParentJTI is the token this one is minted from; the new token dies
+	// with it (tapis/parent_jti).
+	ParentJTI string
+	AccessTTL time.Duration // <= 0: default; capped at the maximum
 	GenerateRefresh     bool
 	RefreshTTL          time.Duration // <= 0: default; capped at the maximum
 	// Claims are extra claims merged after the standard ones; standard
@@ -155,7 +168,12 @@ var reservedClaims = map[string]bool{
 	"tapis/tenant_id": true, "tapis/token_type": true, "tapis/delegation": true,
 	"tapis/delegation_sub": true, "tapis/username": true, "tapis/account_type": true,
 	"tapis/target_site": true, "tapis/access_token": true, "tapis/initial_ttl": true,
+	claimParentJTI: true,
 }
+
+// claimParentJTI names the token a token was minted from (POST /v3/tokens
+// by a token for its own holder): revoking the parent revokes it.
+const claimParentJTI = "tapis/parent_jti"
 
 // CheckExtraClaims refuses extra claims that would shadow a standard claim.
 func CheckExtraClaims(v *tenancy.ValidationError, claims map[string]any) {
@@ -243,6 +261,9 @@ func (ts *TokenService) accessClaims(tenant tenancy.Tenant, req MintRequest) jwt
 	}
 	if req.AccountType == tenancy.AccountService {
 		c["tapis/target_site"] = req.TargetSite
+	}
+	if req.ParentJTI != "" {
+		c[claimParentJTI] = req.ParentJTI
 	}
 	for k, v := range req.Claims {
 		if !reservedClaims[k] {

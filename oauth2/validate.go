@@ -25,7 +25,9 @@ type Claims struct {
 	TargetSite    string
 	Delegation    bool
 	DelegationSub string
-	Expires       time.Time
+	// ParentJTI is tapis/parent_jti: the token this one was minted from.
+	ParentJTI string
+	Expires   time.Time
 	// Raw holds every claim as decoded.
 	Raw map[string]any
 }
@@ -60,12 +62,18 @@ func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Cla
 	if wantType != "" && c.TokenType != wantType {
 		return Claims{}, invalid("Invalid Tapis token: token type %q was given where %q is required.", c.TokenType, wantType)
 	}
-	revoked, err := ts.store.IsTokenRevoked(ctx, c.TenantID, c.JTI)
-	if err != nil {
-		return Claims{}, err
-	}
-	if revoked {
-		return Claims{}, invalid("Invalid Tapis token: token %s has been revoked.", c.JTI)
+	// A token minted from a token dies with its parent.
+	for _, jti := range []string{c.JTI, c.ParentJTI} {
+		if jti == "" {
+			continue
+		}
+		revoked, err := ts.store.IsTokenRevoked(ctx, c.TenantID, jti)
+		if err != nil {
+			return Claims{}, err
+		}
+		if revoked {
+			return Claims{}, invalid("Invalid Tapis token: token %s has been revoked.", jti)
+		}
 	}
 	if wantType == "access" && ts.cache != nil {
 		until := now.Add(ts.cfg.CacheMaxAge)
@@ -188,6 +196,7 @@ func claimsFrom(m jwt.MapClaims) Claims {
 	c.TargetSite, _ = m["tapis/target_site"].(string)
 	c.Delegation, _ = m["tapis/delegation"].(bool)
 	c.DelegationSub, _ = m["tapis/delegation_sub"].(string)
+	c.ParentJTI, _ = m[claimParentJTI].(string)
 	if exp, err := m.GetExpirationTime(); err == nil && exp != nil {
 		c.Expires = exp.Time
 	}

@@ -110,12 +110,13 @@ func (svc *Service) ListProfiles(ctx context.Context, p tenancy.Principal) ([]Sc
 	return svc.store.ListProfiles(ctx, p.TenantID)
 }
 
-// DeleteProfile removes a profile (owner or tenant admin); 0 changes when
-// it does not exist, as the original.
+// DeleteProfile removes a profile (owner or tenant admin). A missing
+// profile is a 404 (the original answered 200 "deleted" with 0 changes).
 func (svc *Service) DeleteProfile(ctx context.Context, p tenancy.Principal, name string) (int, error) {
+	notFound := errorf(ErrNotFound, "SYSAPI_PRF_NOT_FOUND Scheduler profile %s not found.", name)
 	sp, err := svc.getProfile(ctx, p.TenantID, name)
 	if errors.Is(err, ErrNotFound) {
-		return 0, nil
+		return 0, notFound
 	}
 	if err != nil {
 		return 0, err
@@ -125,7 +126,7 @@ func (svc *Service) DeleteProfile(ctx context.Context, p tenancy.Principal, name
 	}
 	if err := svc.store.DeleteProfile(ctx, p.TenantID, name); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return 0, nil
+			return 0, notFound
 		}
 		return 0, err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/tapis-go/tapis/tenancy"
 )
 
 // Validation of a system definition (reference/systems.md §3.2). Every
@@ -33,7 +35,7 @@ var (
 type problems []string
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, key+" "+fmt.Sprintf(format, args...))
+	*p = append(*p, key+" "+fmt.Sprintf(format, tenancy.Bound(args)...))
 }
 
 // err returns the 400 naming every problem, or nil.
@@ -41,7 +43,7 @@ func (p problems) err(op string) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return errorf(ErrInvalid, "SYSLIB_%s_INVALID_ERRORLIST %d problem(s) in the system definition:\n%s", op, len(p), strings.Join(p, "\n"))
+	return tenancy.Message(ErrInvalid, fmt.Sprintf("SYSLIB_%s_INVALID_ERRORLIST %d problem(s) in the system definition:\n%s", op, len(p), strings.Join(p, "\n")))
 }
 
 func hasControl(s string) bool {

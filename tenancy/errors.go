@@ -24,9 +24,56 @@ func (e *kindError) Unwrap() error { return e.kind }
 
 // Errorf returns an error whose message is the formatted text and which
 // matches kind (one of the sentinels) under errors.Is. The message is shown to
-// clients, so it must never contain a secret.
+// clients, so it must never contain a secret. String arguments are quoted at
+// most MaxQuoted bytes long (see Bound).
 func Errorf(kind error, format string, args ...any) error {
-	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, Bound(args)...)}
+}
+
+// Message is Errorf for a message composed of parts already bounded (a list
+// of problems each made with Errorf or Addf): it is kept whole.
+func Message(kind error, msg string) error {
+	return &kindError{kind: kind, msg: msg}
+}
+
+// MaxQuoted is how much of one input value a message repeats.
+const MaxQuoted = 200
+
+// Bound returns args with every string longer than MaxQuoted
+// bytes cut at a rune boundary and marked with its full length, so that no
+// error message or log line repeats an unbounded input.
+func Bound(args []any) []any {
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok {
+			continue
+		}
+		if len(s) <= MaxQuoted {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = Truncate(s)
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// Truncate cuts s to at most MaxQuoted bytes at a rune boundary, saying how
+// long it was.
+func Truncate(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	cut := MaxQuoted
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes)", s[:cut], len(s))
 }
 
 // ValidationError lists every rule a request broke. It matches ErrInvalid.
@@ -38,7 +85,7 @@ type ValidationError struct {
 
 // Addf records one broken rule.
 func (v *ValidationError) Addf(format string, args ...any) {
-	v.Problems = append(v.Problems, fmt.Sprintf(format, args...))
+	v.Problems = append(v.Problems, fmt.Sprintf(format, Bound(args)...))
 }
 
 // Err returns v when at least one rule is broken, else nil.

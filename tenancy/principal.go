@@ -28,6 +28,9 @@ type Principal struct {
 	Expires       time.Time
 	Delegation    bool
 	DelegationSub string
+	// ParentJTI is the jti of the token this one was minted from (POST
+	// /v3/tokens by a token for its own holder); it dies with its parent.
+	ParentJTI string
 	// OnBehalfOf is true when a service token carried X-Tapis-Tenant/X-Tapis-User.
 	OnBehalfOf bool
 }

@@ -162,6 +162,8 @@ type Request struct {
 	Host         string
 	Body         any // marshalled as JSON unless a []byte or string
 	Headers      map[string]string
+	// RemoteAddr is the client's address (host:port); default httptest's.
+	RemoteAddr string
 }
 
 // Do sends a request through the handler.
@@ -182,6 +184,9 @@ func (e *Env) Do(t testing.TB, r Request) Response {
 	req := httptest.NewRequest(r.Method, r.Path, body)
 	if r.Host != "" {
 		req.Host = r.Host
+	}
+	if r.RemoteAddr != "" {
+		req.RemoteAddr = r.RemoteAddr
 	}
 	if r.Body != nil {
 		req.Header.Set("Content-Type", "application/json")
