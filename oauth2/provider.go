@@ -49,7 +49,7 @@ type ProviderConfig struct {
 	// token service's, so one lock holds on every door.
 	Limiter *Limiter
 	Logger  *slog.Logger
-	Now           func() time.Time
+	Now     func() time.Time
 }
 
 // Provider is the OAuth2 authorization server of the Tapis authenticator:

@@ -43,7 +43,7 @@ type TokenConfig struct {
 	// default a Limiter with its defaults (share one with the Provider).
 	Limiter *Limiter
 	Logger  *slog.Logger
-	Now          func() time.Time
+	Now     func() time.Time
 }
 
 func (c *TokenConfig) defaults() {
@@ -137,10 +137,10 @@ type MintRequest struct {
 	DelegationSubUser   string
 	// ParentJTI is the token this one is minted from; the new token dies
 	// with it (tapis/parent_jti).
-	ParentJTI string
-	AccessTTL time.Duration // <= 0: default; capped at the maximum
-	GenerateRefresh     bool
-	RefreshTTL          time.Duration // <= 0: default; capped at the maximum
+	ParentJTI       string
+	AccessTTL       time.Duration // <= 0: default; capped at the maximum
+	GenerateRefresh bool
+	RefreshTTL      time.Duration // <= 0: default; capped at the maximum
 	// Claims are extra claims merged after the standard ones; standard
 	// names are refused by CheckExtraClaims before this point.
 	Claims map[string]any
