@@ -64,6 +64,12 @@ func (a *authenticator) requestTenant(reg *tenancy.Registry, host string) string
 
 // principal validates the request's token and on-behalf-of headers.
 func (a *authenticator) principal(ctx context.Context, host, raw, oboTenant, oboUser string) (tenancy.Principal, error) {
+	var bad textProblems
+	bad.check(HeaderTenant+" header", oboTenant, true)
+	bad.check(HeaderUser+" header", oboUser, true)
+	if err := bad.err(); err != nil {
+		return tenancy.Principal{}, err
+	}
 	reg, err := a.tenancy.Registry(ctx)
 	if err != nil {
 		return tenancy.Principal{}, err

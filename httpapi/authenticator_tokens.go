@@ -143,6 +143,11 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 	default:
 		return oauth2.TokenRequest{}, tenancy.Errorf(tenancy.ErrInvalid, "Unsupported Content-Type %q: send application/json or application/x-www-form-urlencoded.", mt)
 	}
+	var bad textProblems
+	walkText(&bad, "body", reflect.ValueOf(b), false, 0)
+	if err := bad.err(); err != nil {
+		return oauth2.TokenRequest{}, &oauth2.GrantError{Code: "invalid_request", Description: err.Error()}
+	}
 	if b.GrantType == "urn:ietf:params:oauth:grant-type:device_code" { // RFC 8628's name
 		b.GrantType = oauth2.GrantDeviceCode
 	}

@@ -144,6 +144,9 @@ func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authM
 	op = withAuth(op, mode)
 	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, noStore, h.auth.middleware(h)}, op.Middlewares...)
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+		if err := checkInput(in); err != nil {
+			return nil, failure(ctx, h.log, err)
+		}
 		out, err := fn(ctx, in)
 		if err != nil {
 			return nil, failure(ctx, h.log, err)

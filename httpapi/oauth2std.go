@@ -20,9 +20,18 @@ import (
 // and OpenID Connect discovery documents. They are plain handlers, not
 // Tapis operations: their shapes are the RFCs', not the envelope.
 
-// rawHandler registers a non-envelope handler on the API's router.
+// rawHandler registers a non-envelope handler on the API's router. Its
+// query is checked like every operation's parameters (checkValues).
 func rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
-	api.Adapter().Handle(&huma.Operation{Method: method, Path: path}, fn)
+	api.Adapter().Handle(&huma.Operation{Method: method, Path: path}, func(ctx huma.Context) {
+		ctx.SetHeader("Cache-Control", "no-store")
+		u := ctx.URL()
+		if err := checkValues("query", u.Query()); err != nil {
+			writeJSON(ctx, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+			return
+		}
+		fn(ctx)
+	})
 }
 
 // requestTenantOf resolves the tenant of an unauthenticated request.
@@ -175,6 +184,9 @@ func readForm(ctx huma.Context, limit int64) (url.Values, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, tenancy.Errorf(tenancy.ErrInvalid, "Invalid form body: %v", err)
+	}
+	if err := checkValues("form", form); err != nil {
+		return nil, err
 	}
 	return form, nil
 }

@@ -71,6 +71,9 @@ func parseBasic(header string) (user, pass string, ok bool) {
 		return "", "", false
 	}
 	user, pass, ok = strings.Cut(string(raw), ":")
+	if badText(user, true) != "" || badText(pass, false) != "" {
+		return "", "", false // never reaches a store: the same answer as bad credentials
+	}
 	return user, pass, ok
 }
 
