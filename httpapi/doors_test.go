@@ -118,6 +118,14 @@ func TestClientSecretsAreRateLimited(t *testing.T) {
 	dev := formRequest("/v3/oauth2/device_authorization", url.Values{"client_id": {testClientID}, "client_secret": {key}}, nil)
 	dev.RemoteAddr = addr
 	assertLimited(t, env.Do(t, dev), "the device endpoint checks the same counter")
+	rv := formRequest("/v3/oauth2/revoke", url.Values{"token": {"x.y.z"}}, basic(testClientID, key))
+	rv.RemoteAddr = addr
+	assertLimited(t, env.Do(t, rv), "the revocation endpoint checks the same counter")
+	rv = formRequest("/v3/oauth2/revoke", url.Values{"token": {"x.y.z"}, "client_id": {testClientID}, "client_secret": {"wrong"}}, nil)
+	rv.RemoteAddr = "198.51.100.3:3"
+	rr := env.Do(t, rv)
+	assert.Equal(t, 401, rr.Code, "a wrong secret at the revocation endpoint: %s", rr.Raw)
+	assert.Equal(t, "invalid_client", rr.Body["error"])
 	tapis := env.Do(t, testenv.Request{Method: "POST", Path: "/v3/oauth2/tokens", RemoteAddr: addr, Headers: basic(testClientID, key),
 		Body: map[string]any{"grant_type": "password", "username": "testuser1", "password": "testuser1"}})
 	assertLimited(t, tapis, "the Tapis token endpoint")

@@ -124,11 +124,35 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 		writeJSON(ctx, http.StatusOK, out)
 	})
 	// RFC 7009: revoke a token; the answer is 200 whatever the token was.
+	// Client credentials, when sent (Basic or client_id+client_secret), are
+	// checked like the token endpoint's; without them possession of the
+	// token is enough, as on the Tapis endpoint.
 	rawHandler(api, http.MethodPost, "/v3/oauth2/revoke", func(ctx huma.Context) {
 		form, err := readForm(ctx, maxTokenBody)
 		if err != nil || form.Get("token") == "" {
 			writeJSON(ctx, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The token parameter is required."})
 			return
+		}
+		auth := ctx.Header("Authorization")
+		id, key := form.Get("client_id"), form.Get("client_secret")
+		if auth != "" {
+			var okBasic bool
+			if id, key, okBasic = parseBasic(auth); !okBasic {
+				h.rfcError(ctx, &oauth2.GrantError{Code: "invalid_client", Description: "Invalid client credentials."}, true)
+				return
+			}
+			id, _ = url.QueryUnescape(id)
+			key, _ = url.QueryUnescape(key)
+		}
+		if key != "" {
+			tenantID, err := h.requestTenantOf(ctx)
+			if err == nil {
+				_, err = p.AuthenticateClient(ctx.Context(), tenantID, id, key, h.clientAddr(ctx))
+			}
+			if err != nil {
+				h.rfcError(ctx, err, auth != "")
+				return
+			}
 		}
 		if _, err := p.Tokens().Revoke(ctx.Context(), form.Get("token")); err != nil && StatusOf(err) >= http.StatusInternalServerError {
 			h.rfcError(ctx, err, false)

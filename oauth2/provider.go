@@ -128,6 +128,13 @@ func keyMatches(stored []byte, presented string) bool {
 	return len(stored) == len(sum) && subtle.ConstantTimeCompare(stored, sum[:]) == 1
 }
 
+// AuthenticateClient identifies a client by its id and key for endpoints
+// outside the token endpoint (revocation, introspection), with the same
+// rules and limits as authenticateClient.
+func (p *Provider) AuthenticateClient(ctx context.Context, tenantID, clientID, clientKey, addr string) (Client, error) {
+	return p.authenticateClient(ctx, tenantID, clientID, clientKey, addr)
+}
+
 // authenticateClient identifies the client of a request from addr. A key,
 // when given, must match, and the attempt is counted by the Limiter (per
 // client and address, with the address shared with the password doors); a
