@@ -75,9 +75,13 @@ func failure(ctx context.Context, log *slog.Logger, err error) error {
 		return NewError(499, "The request was cancelled.")
 	}
 	id := RequestID(ctx)
-	log.ErrorContext(ctx, "internal error", "request_id", id, "err", err)
+	log.ErrorContext(ctx, "internal error", "request_id", id, "err", tenancy.TruncateTo(err.Error(), maxLoggedError))
 	return NewError(http.StatusInternalServerError, "An internal error occurred; quote request id "+id+" to the operator.")
 }
+
+// maxLoggedError bounds the text of an internal error in the log, whatever
+// input a driver may have repeated in it.
+const maxLoggedError = 2000
 
 // retryAfter is the Retry-After value of a rate-limited request: the
 // limiter's wait, or 60 seconds when it gave none.
@@ -117,13 +121,13 @@ func InstallErrors() {
 				if d, ok := e.(huma.ErrorDetailer); ok {
 					dd := d.ErrorDetail()
 					if dd.Location != "" {
-						details = append(details, fmt.Sprintf("%s (%s)", dd.Message, dd.Location))
+						details = append(details, fmt.Sprintf("%s (%s)", tenancy.Truncate(dd.Message), tenancy.Truncate(dd.Location)))
 						continue
 					}
-					details = append(details, dd.Message)
+					details = append(details, tenancy.Truncate(dd.Message))
 					continue
 				}
-				details = append(details, e.Error())
+				details = append(details, tenancy.Truncate(e.Error()))
 			}
 			text := capitalize(msg)
 			if len(details) > 0 {

@@ -65,11 +65,15 @@ func Bound(args []any) []any {
 
 // Truncate cuts s to at most MaxQuoted bytes at a rune boundary, saying how
 // long it was.
-func Truncate(s string) string {
-	if len(s) <= MaxQuoted {
+func Truncate(s string) string { return TruncateTo(s, MaxQuoted) }
+
+// TruncateTo cuts s to at most n bytes at a rune boundary, saying how long
+// it was.
+func TruncateTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := MaxQuoted
+	cut := n
 	for cut > 0 && s[cut]&0xC0 == 0x80 {
 		cut--
 	}
