@@ -111,7 +111,7 @@ var matrixOps = map[string]matrixOp{
 	"getSchedulerProfiles":   {allowed: everyone, ok: 200, otherTen: 200},
 	"getSchedulerProfile":    {allowed: everyone, ok: 200, otherTen: 404},
 	"createSchedulerProfile": {allowed: everyone, ok: 201, otherTen: 201, body: func(c *matrixCase) any { return map[string]any{"name": "np" + c.tag} }},
-	"deleteSchedulerProfile": {allowed: owners, ok: 200, refused: 403, otherTen: 200},
+	"deleteSchedulerProfile": {allowed: owners, ok: 200, refused: 403, otherTen: 404},
 }
 
 // Credential operations of the owner in the test env (memory vault, no host
