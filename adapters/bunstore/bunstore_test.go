@@ -102,6 +102,9 @@ func runConformance(t *testing.T, open backend) {
 	t.Run("auth", func(t *testing.T) {
 		oauth2test.RunAuthStoreTests(t, func(t *testing.T) oauth2.AuthStore { return open(t) })
 	})
+	t.Run("attempts", func(t *testing.T) {
+		oauth2test.RunAttemptStoreTests(t, func(t *testing.T) oauth2.AttemptStore { return open(t) })
+	})
 	t.Run("extra", func(t *testing.T) { runExtra(t, open) })
 }
 

@@ -124,6 +124,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	verifier, evaluator := hostChecks(store, o.allowPrivateHosts)
 	srv, err = tapis.New(tapis.Config{
 		Stores:        tapis.Stores{Tenancy: store, OAuth2: store},
+		Attempts:      store, // every process on this database counts the same failures
 		KEK:           kek,
 		SiteID:        o.site,
 		DefaultTenant: o.defaultTenant,

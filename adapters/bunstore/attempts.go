@@ -1,0 +1,106 @@
+package bunstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tapis-go/tapis/oauth2"
+)
+
+var _ oauth2.AttemptStore = (*Store)(nil)
+
+// attemptRow is a row of limiter_attempts (migration 0009).
+type attemptRow struct {
+	bun.BaseModel `bun:"table:limiter_attempts,alias:la"`
+
+	Key     string    `bun:"key,pk"`
+	Count   int       `bun:"count"`
+	Last    time.Time `bun:"last"`
+	Expires time.Time `bun:"expires"`
+}
+
+// UpdateAttempts implements oauth2.AttemptStore. In one transaction it
+// makes sure a row exists for every key (a placeholder that reads as the
+// zero state), locks them in key order (PostgreSQL: SELECT ... FOR UPDATE;
+// SQLite's write transactions are exclusive), runs fn and writes back what it
+// left: zero states are deleted. Key order makes concurrent calls naming
+// overlapping keys queue instead of deadlocking.
+func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oauth2.AttemptState) error) error {
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	var fnErr error
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		placeholders := make([]attemptRow, len(sorted))
+		for i, k := range sorted {
+			placeholders[i] = attemptRow{Key: k, Last: time.Unix(0, 0).UTC(), Expires: time.Unix(0, 0).UTC()}
+		}
+		if _, err := tx.NewInsert().Model(&placeholders).On("CONFLICT (key) DO NOTHING").Exec(ctx); err != nil {
+			return err
+		}
+		var rows []attemptRow
+		q := tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(sorted)).Order("key")
+		if s.pg {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return err
+		}
+		byKey := make(map[string]oauth2.AttemptState, len(rows))
+		for _, r := range rows {
+			if r.Count != 0 || r.Expires.After(time.Unix(0, 0)) {
+				byKey[r.Key] = oauth2.AttemptState{Count: r.Count, Last: r.Last.UTC(), Expires: r.Expires.UTC()}
+			}
+		}
+		states := make([]oauth2.AttemptState, len(keys))
+		for i, k := range keys {
+			states[i] = byKey[k]
+		}
+		if fnErr = fn(states); fnErr != nil {
+			return fnErr
+		}
+		final := make(map[string]oauth2.AttemptState, len(keys))
+		for i, k := range keys {
+			final[k] = states[i]
+		}
+		var drop []string
+		var keep []attemptRow
+		for _, k := range sorted {
+			st := final[k]
+			if st == (oauth2.AttemptState{}) {
+				drop = append(drop, k)
+				continue
+			}
+			keep = append(keep, attemptRow{Key: k, Count: st.Count, Last: utc(st.Last), Expires: utc(st.Expires)})
+		}
+		if len(drop) > 0 {
+			if _, err := tx.NewDelete().Model((*attemptRow)(nil)).Where("key IN (?)", bun.In(drop)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if len(keep) > 0 {
+			if _, err := tx.NewInsert().Model(&keep).On("CONFLICT (key) DO UPDATE").
+				Set("count = EXCLUDED.count").Set("last = EXCLUDED.last").Set("expires = EXCLUDED.expires").Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return writeErr(err, "update attempts")
+}
+
+// PurgeAttempts implements oauth2.AttemptStore.
+func (s *Store) PurgeAttempts(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.NewDelete().Model((*attemptRow)(nil)).Where("expires < ?", utc(before)).Exec(ctx)
+	if err != nil {
+		return 0, deleteErr(err, "purge attempts")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
