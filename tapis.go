@@ -44,6 +44,10 @@ type Stores struct {
 	// and tenant admins reach a system and the permission and sharing
 	// operations answer 501.
 	Access systems.AccessStore
+	// GlobusSessions keeps started Globus authorizations (with Config.Globus);
+	// when nil, OAuth2 is used if it implements systems.GlobusSessionStore
+	// (memory.Store) or provides one sealed with the KEK (bunstore.Store).
+	GlobusSessions systems.GlobusSessionStore
 }
 
 // Config configures a Server. Dependencies are interface-typed fields; a zero
@@ -96,7 +100,9 @@ type Config struct {
 	// answer 501 unless skipCredentialCheck is set, and HOST_EVAL 501.
 	HostVerifier  hostcheck.Verifier
 	HostEvaluator hostcheck.Evaluator
-	// Globus, when set, serves the Globus credential endpoints (else 501).
+	// Globus, when set, serves the Globus credential endpoints (else 501),
+	// refreshes stored Globus tokens when a service reads them and checks
+	// them with Globus Transfer (adapters/globusauth).
 	Globus systems.Globus
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client address the password rate limits count by.
@@ -195,7 +201,7 @@ func New(cfg Config) (*Server, error) {
 	vault := vaultOf(cfg, sealer)
 	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
 		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: hostKeysOf(cfg), Globus: cfg.Globus,
-		Logger: cfg.Logger, Now: cfg.Now})
+		GlobusSessions: globusSessionsOf(&cfg, sealer), Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +215,22 @@ func New(cfg Config) (*Server, error) {
 func hostKeysOf(cfg Config) hostcheck.HostKeys {
 	k, _ := cfg.Stores.OAuth2.(hostcheck.HostKeys)
 	return k
+}
+
+// globusSessionsOf picks the store of started Globus authorizations and
+// records it in cfg (for housekeeping).
+func globusSessionsOf(cfg *Config, sealer *seal.Sealer) systems.GlobusSessionStore {
+	if cfg.Stores.GlobusSessions == nil {
+		switch st := cfg.Stores.OAuth2.(type) {
+		case systems.GlobusSessionStore:
+			cfg.Stores.GlobusSessions = st
+		case interface {
+			GlobusSessions(*seal.Sealer) systems.GlobusSessionStore
+		}:
+			cfg.Stores.GlobusSessions = st.GlobusSessions(sealer)
+		}
+	}
+	return cfg.Stores.GlobusSessions
 }
 
 // vaultOf picks the credential vault and wraps it with the audit.
@@ -266,6 +288,7 @@ func (s *Server) housekeeping() {
 				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
 				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
 				{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
+				{"Globus sessions", s.purgeGlobusSessions, now},
 			} {
 				if n, err := purge.fn(ctx, purge.at); err != nil {
 					s.log.Error("purging expired "+purge.what+" failed", "err", err)
@@ -276,6 +299,15 @@ func (s *Server) housekeeping() {
 			cancel()
 		}
 	}
+}
+
+// purgeGlobusSessions forgets expired Globus authorizations, if any store
+// keeps them.
+func (s *Server) purgeGlobusSessions(ctx context.Context, before time.Time) (int, error) {
+	if s.cfg.Stores.GlobusSessions == nil {
+		return 0, nil
+	}
+	return s.cfg.Stores.GlobusSessions.PurgeGlobusSessions(ctx, before)
 }
 
 // Tenancy returns the sites-and-tenants service, for use without HTTP.

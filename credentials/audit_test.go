@@ -32,6 +32,7 @@ func (v *mapVault) PutCredential(_ context.Context, k credentials.Key, c credent
 		return v.err
 	}
 	c.Updated = credentialstest.StoredTime(c.Updated)
+	c.AccessTokenExpires = credentialstest.StoredTime(c.AccessTokenExpires)
 	v.m[k] = c
 	return nil
 }

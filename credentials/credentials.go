@@ -28,6 +28,10 @@ type Credential struct {
 	RefreshToken string    `json:"refreshToken,omitempty"`
 	Certificate  string    `json:"certificate,omitempty"`
 	Updated      time.Time `json:"updated,omitzero"`
+	// AccessTokenExpires is when AccessToken expires, when known (tokens
+	// of an OAuth2 flow such as Globus Auth's), so a reader can refresh
+	// them first. Not secret; vaults give it back in UTC, microseconds.
+	AccessTokenExpires time.Time `json:"accessTokenExpires,omitzero"`
 }
 
 // String never shows secrets (so a Credential logged by mistake leaks

@@ -309,6 +309,8 @@ type Guarded struct {
 	v   Verifier
 	e   Evaluator
 	lim *limiter
+	// service, when set, is the one host every check reaches (GuardService).
+	service string
 }
 
 var (
@@ -334,6 +336,19 @@ func (p Policy) Guard(v Verifier) *Guarded {
 func (p Policy) GuardEvaluator(e Evaluator) *Guarded {
 	v, _ := e.(Verifier)
 	return p.guard(v, e)
+}
+
+// GuardService is Guard for a verifier that talks to one fixed service the
+// operator configured (a URL or host[:port], such as the Globus Transfer API)
+// instead of connecting to the system's host, which then need not be a
+// network name at all (a Globus collection id). The SSRF guard resolves and
+// checks the service's host, never the target's; the deadlines and the
+// per-tenant cap are those of Guard. The verifier dials with p.Dial, which
+// reuses that resolution.
+func (p Policy) GuardService(v Verifier, service string) *Guarded {
+	g := p.guard(v, nil)
+	g.service = service
+	return g
 }
 
 func (p Policy) guard(v Verifier, e Evaluator) *Guarded {
@@ -374,11 +389,15 @@ func (g *Guarded) run(ctx context.Context, t Target, check func(context.Context)
 		return err
 	}
 	defer release()
-	addrs, err := g.p.Resolve(ctx, t.Host)
+	host := t.Host
+	if g.service != "" {
+		host = g.service
+	}
+	addrs, err := g.p.Resolve(ctx, host)
 	if err != nil {
 		return err
 	}
-	err = check(context.WithValue(ctx, resolvedKey{}, resolved{host: HostName(t.Host), addrs: addrs}))
+	err = check(context.WithValue(ctx, resolvedKey{}, resolved{host: HostName(host), addrs: addrs}))
 	if err != nil && !classified(err) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("%w: the check of %s did not finish within %s: %w", ErrTimeout, t.Host, g.p.CheckTimeout, err)
 	}

@@ -178,6 +178,32 @@ func TestGuardRefusesForbiddenAddressesBeforeTheCheck(t *testing.T) {
 	require.ErrorIs(t, g.Verify(ctx, hostcheck.Target{Tenant: "dev", Host: "metadata.test"}, credentials.Credential{}), hostcheck.ErrForbiddenAddress)
 }
 
+func TestGuardServiceChecksTheServiceNotTheTarget(t *testing.T) {
+	var seen []hostcheck.Target
+	inner := verifierFunc(func(_ context.Context, tg hostcheck.Target) error { seen = append(seen, tg); return nil })
+	p := hostcheck.Policy{Resolver: hostchecktest.Resolver{
+		"transfer.test": {netip.MustParseAddr("129.114.4.2")},
+		"internal.test": {netip.MustParseAddr("10.0.0.5")},
+	}}
+	// A Globus collection id is no host name: Guard would fail to resolve
+	// it, GuardService never tries.
+	collection := hostcheck.Target{Tenant: "dev", SystemType: "GLOBUS", Host: "7b6d1c36-0b54-4a3a-9f0a-5e3b1d2c9a10"}
+	ctx := context.Background()
+	require.Error(t, p.Guard(inner).Verify(ctx, collection, credentials.Credential{}), "Guard resolves the target's host")
+	require.NoError(t, p.GuardService(inner, "https://transfer.test/v0.10/").Verify(ctx, collection, credentials.Credential{}))
+	require.Len(t, seen, 1)
+	assert.Equal(t, collection, seen[0], "the verifier gets the target as it is")
+
+	for _, service := range []string{"https://internal.test/v0.10/", "http://127.0.0.1:8080/", "169.254.169.254:443"} {
+		err := p.GuardService(inner, service).Verify(ctx, collection, credentials.Credential{})
+		require.ErrorIs(t, err, hostcheck.ErrForbiddenAddress, service)
+	}
+	// A target naming a forbidden address is no concern of a service check.
+	require.NoError(t, p.GuardService(inner, "transfer.test:443").Verify(ctx,
+		hostcheck.Target{Tenant: "dev", Host: "169.254.169.254"}, credentials.Credential{}))
+	assert.Len(t, seen, 2, "the forbidden services never reached the verifier")
+}
+
 func TestGuardBoundsTheWholeCheck(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	hang := verifierFunc(func(ctx context.Context, _ hostcheck.Target) error {

@@ -120,43 +120,6 @@ func TestSharedAppContextAndResourceTenant(t *testing.T) {
 	assert.Equal(t, 200, as("/v3/systems/app-sys?resourceTenant=dev", other))
 }
 
-// fakeGlobus stands in for a Globus Auth client.
-type fakeGlobus struct{}
-
-func (fakeGlobus) AuthURL(_ context.Context, collection string) (string, string, error) {
-	return "https://auth.globus.example/authorize?collection=" + collection, "session-1", nil
-}
-
-func (fakeGlobus) ExchangeTokens(_ context.Context, code, session string) (string, string, error) {
-	return "globus-access-" + code + session, "globus-refresh-token-value", nil
-}
-
-func TestGlobusEndpoints(t *testing.T) {
-	globus := map[string]any{"id": "gl1", "systemType": "GLOBUS", "host": "collection-uuid", "defaultAuthnMethod": "TOKEN",
-		"canExec": false, "effectiveUserId": "gluser"}
-	off := testenv.New(t)
-	require.Equal(t, 201, sysDo(t, off, "testuser1", "POST", "/v3/systems", globus).Code)
-	r := sysDo(t, off, "testuser1", "GET", "/v3/systems/credential/gl1/globus/authUrl", nil)
-	assert.Equal(t, 501, r.Code, "no Globus client: a clear 501, no fake success")
-	assert.Contains(t, r.Message(), "Globus is not configured")
-
-	env := testenv.New(t, func(c *tapis.Config) { c.Globus = fakeGlobus{} })
-	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", globus).Code)
-	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("notgl")).Code)
-	u := sysDo(t, env, "testuser1", "GET", "/v3/systems/credential/gl1/globus/authUrl", nil)
-	require.Equal(t, 200, u.Code, "body: %s", u.Raw)
-	assert.Equal(t, "session-1", u.Result()["sessionId"])
-	assert.Contains(t, u.Result()["url"], "collection-uuid")
-	assert.Equal(t, 400, sysDo(t, env, "testuser1", "GET", "/v3/systems/credential/notgl/globus/authUrl", nil).Code, "GLOBUS systems only")
-	tok := sysDo(t, env, "testuser1", "POST", "/v3/systems/credential/gl1/user/gluser/globus/tokens/code9/session-1", nil)
-	require.Equal(t, 200, tok.Code, "body: %s", tok.Raw)
-	read := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/systems/credential/gl1/user/gluser", Headers: filesFor(t, env, "testuser1")})
-	require.Equal(t, 200, read.Code, "body: %s", read.Raw)
-	assert.Equal(t, "globus-access-code9session-1", read.Result()["accessToken"])
-	h := sysDo(t, env, "testuser1", "GET", "/v3/systems/gl1/history", nil)
-	assert.NotContains(t, string(h.Raw), "globus-refresh-token-value", "tokens masked in history")
-}
-
 func TestLoginMappingShownOnReadsAndLists(t *testing.T) {
 	env := testenv.New(t)
 	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("dynmap")).Code)

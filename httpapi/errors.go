@@ -36,6 +36,7 @@ var statusTable = []struct {
 	{systems.ErrNotConfigured, http.StatusNotImplemented},
 	{systems.ErrConflict, http.StatusConflict},
 	{systems.ErrCredentialRejected, http.StatusBadRequest},
+	{systems.ErrUpstream, http.StatusBadGateway},
 	{search.ErrInvalid, http.StatusBadRequest},
 	{tenancy.ErrInvalid, http.StatusBadRequest},
 }

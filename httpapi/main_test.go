@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapis-go/tapis/adapters/globusauth/globusauthtest"
 	"github.com/tapis-go/tapis/internal/testenv"
 )
 
@@ -14,7 +15,7 @@ import (
 // reach the logs of the whole suite, written at debug level.
 var suiteSecrets = []string{
 	testenv.ServicePassword, "wrong-secret-value", "hunter2-credential-secret", "pw2-secret-value",
-	"pw-not-echoed", "owner-set", "owner-new", "not-the-password", "globus-refresh-token-value",
+	"pw-not-echoed", "owner-set", "owner-new", "not-the-password", globusauthtest.SecretPrefix,
 }
 
 // TestMain runs the package's tests with every library log (the default

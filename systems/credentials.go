@@ -67,8 +67,9 @@ func checkPairs(c Credential) error {
 }
 
 // checkCredential verifies c against the host as loginUser unless skipped;
-// IRODS and GLOBUS cannot be checked and are stored as given, as the
-// original does. It also refuses to go on when no vault is configured.
+// IRODS, and GLOBUS without a Globus client, cannot be checked and are
+// stored as given, as the original does. It also refuses to go on when no
+// vault is configured.
 func (svc *Service) checkCredential(ctx context.Context, s System, loginUser string, c Credential, skip bool) error {
 	if svc.vault == nil {
 		return errorf(ErrNotConfigured, "SYSAPI_CRED_NOT_CONFIGURED Credential storage is not configured on this server.")
@@ -76,21 +77,27 @@ func (svc *Service) checkCredential(ctx context.Context, s System, loginUser str
 	if err := checkPairs(c); err != nil {
 		return err
 	}
-	if skip || (s.SystemType != TypeLinux && s.SystemType != TypeS3) {
+	checkable := s.SystemType == TypeLinux || s.SystemType == TypeS3 || (s.SystemType == TypeGlobus && svc.gl != nil)
+	if skip || !checkable {
 		return nil
 	}
 	return svc.verify(ctx, s, loginUser, c)
 }
 
-// verify runs the host check; a refusal is a 400 naming the reason.
+// verify runs the host check (for GLOBUS with a Globus client: Globus
+// Transfer); a refusal is a 400 naming the reason.
 func (svc *Service) verify(ctx context.Context, s System, loginUser string, c Credential) error {
-	if svc.check == nil {
+	check := svc.check
+	if s.SystemType == TypeGlobus && svc.gl != nil {
+		check = svc.gl
+	}
+	if check == nil {
 		return errorf(ErrNotConfigured, "SYSAPI_CRED_CHECK_NOT_CONFIGURED Host checks are not configured on this server: use skipCredentialCheck=true.")
 	}
 	if c.LoginUser != "" {
 		loginUser = c.LoginUser
 	}
-	return hostErr(svc.check.Verify(ctx, target(s, loginUser), c), s)
+	return hostErr(check.Verify(ctx, target(s, loginUser), c), s)
 }
 
 // hostErr words a host check's failure for the client: every failure class
@@ -219,6 +226,11 @@ func (svc *Service) CheckUserCredential(ctx context.Context, p tenancy.Principal
 	if err != nil {
 		return err
 	}
+	if s.DefaultAuthnMethod == AuthnToken {
+		if c, err = svc.freshGlobus(ctx, p, s, user, c); err != nil {
+			return err
+		}
+	}
 	return svc.verify(ctx, s, user, c)
 }
 
@@ -254,6 +266,11 @@ func (svc *Service) GetUserCredential(ctx context.Context, p tenancy.Principal, 
 	c, err := svc.readCredential(ctx, p, s, user)
 	if err != nil {
 		return Credential{}, "", err
+	}
+	if method == AuthnToken {
+		if c, err = svc.freshGlobus(ctx, p, s, user, c); err != nil {
+			return Credential{}, "", err
+		}
 	}
 	return forMethod(c, method, user), method, nil
 }
@@ -294,6 +311,11 @@ func (svc *Service) credentialFor(ctx context.Context, p tenancy.Principal, s Sy
 	}
 	if err != nil {
 		return nil, err
+	}
+	if method == AuthnToken {
+		if c, err = svc.freshGlobus(ctx, p, s, user, c); err != nil {
+			return nil, err
+		}
 	}
 	out := forMethod(c, method, user)
 	return &out, nil

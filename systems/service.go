@@ -39,8 +39,11 @@ type Config struct {
 	Vault     credentials.Vault
 	Verifier  hostcheck.Verifier
 	Evaluator hostcheck.Evaluator
-	// Globus serves the Globus endpoints; without it they answer 501.
-	Globus Globus
+	// Globus serves the Globus endpoints, refreshes stored Globus tokens
+	// and checks them; GlobusSessions keeps the started authorizations.
+	// Without both the Globus endpoints answer 501.
+	Globus         Globus
+	GlobusSessions GlobusSessionStore
 	// HostKeys, when set, forgets a system's pinned SSH host key when its
 	// host or port changes.
 	HostKeys hostcheck.HostKeys
@@ -61,6 +64,9 @@ type Service struct {
 	gl    Globus
 	log   *slog.Logger
 	now   func() time.Time
+
+	glSessions GlobusSessionStore
+	refreshing keyedMutex // Globus token refreshes, per credential
 }
 
 // NewService returns a Service; its error names every missing dependency.
@@ -88,7 +94,8 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{store: cfg.Store, acc: cfg.Access, ten: cfg.Tenancy, authz: cfg.Authorizer, vault: cfg.Vault,
-		check: cfg.Verifier, eval: cfg.Evaluator, keys: cfg.HostKeys, gl: cfg.Globus, log: cfg.Logger, now: cfg.Now}, nil
+		check: cfg.Verifier, eval: cfg.Evaluator, keys: cfg.HostKeys, gl: cfg.Globus, log: cfg.Logger, now: cfg.Now,
+		glSessions: cfg.GlobusSessions}, nil
 }
 
 // Store returns the store (for the permissions and search layers).

@@ -109,6 +109,7 @@ type credentialVault struct {
 func (v *credentialVault) PutCredential(ctx context.Context, k credentials.Key, c credentials.Credential) error {
 	updated := utc(c.Updated)
 	c.Updated = time.Time{}
+	c.AccessTokenExpires = utc(c.AccessTokenExpires)
 	plain, err := json.Marshal(c)
 	if err != nil {
 		return errors.New("bunstore: put credential: cannot encode the credential")
@@ -149,6 +150,7 @@ func (v *credentialVault) GetCredential(ctx context.Context, k credentials.Key) 
 		return credentials.Credential{}, errors.New("bunstore: get credential: the opened value is no credential")
 	}
 	c.Updated = utc(row.Updated)
+	c.AccessTokenExpires = utc(c.AccessTokenExpires)
 	return c, nil
 }
 

@@ -32,6 +32,7 @@ func (s *Store) cred() *credMaps {
 // the SQL stores.
 func (s *Store) PutCredential(_ context.Context, k credentials.Key, c credentials.Credential) error {
 	c.Updated = sysTime(c.Updated)
+	c.AccessTokenExpires = sysTime(c.AccessTokenExpires)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cred().creds[k] = c // Credential holds only strings and a time: a copy

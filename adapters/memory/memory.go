@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -26,6 +27,7 @@ type Store struct {
 	sysm        *sysMaps
 	credm       *credMaps
 	accm        *accessMaps
+	glSessions  map[tenantKey]systems.GlobusSession
 }
 
 type tenantKey struct{ tenant, id string }

@@ -34,3 +34,7 @@ func TestSystemsStore(t *testing.T) {
 func TestAccessStore(t *testing.T) {
 	systemstest.RunAccessStoreTests(t, func(t *testing.T) systems.AccessStore { return memory.New() })
 }
+
+func TestGlobusSessionStore(t *testing.T) {
+	systemstest.RunGlobusSessionTests(t, func(*testing.T) systems.GlobusSessionStore { return memory.New() })
+}

@@ -184,6 +184,7 @@ func (v *Vault) PutCredential(ctx context.Context, k credentials.Key, c credenti
 		return err
 	}
 	c.Updated = storedTime(c.Updated)
+	c.AccessTokenExpires = storedTime(c.AccessTokenExpires)
 	data, err := toData(c)
 	if err != nil {
 		return err
@@ -264,5 +265,6 @@ func fromData(data map[string]any) (credentials.Credential, error) {
 		return credentials.Credential{}, errors.New("vaultkv: get credential: the stored secret is not a credential")
 	}
 	c.Updated = storedTime(c.Updated)
+	c.AccessTokenExpires = storedTime(c.AccessTokenExpires)
 	return c, nil
 }

@@ -45,6 +45,8 @@ func Full(tag string) credentials.Credential {
 		RefreshToken: "refresh-token-" + tag + "-dGhpcyBpcw",
 		Certificate:  "-----BEGIN CERTIFICATE-----\ncert-" + tag + "\n-----END CERTIFICATE-----\n",
 		Updated:      When,
+		// Globus access tokens live 48 hours.
+		AccessTokenExpires: When.Add(48 * time.Hour),
 	}
 }
 
@@ -64,6 +66,7 @@ func Secrets(c credentials.Credential) []string {
 // stored is c as a vault gives it back.
 func stored(c credentials.Credential) credentials.Credential {
 	c.Updated = StoredTime(c.Updated)
+	c.AccessTokenExpires = StoredTime(c.AccessTokenExpires)
 	return c
 }
 
@@ -73,6 +76,9 @@ func assertCred(t *testing.T, want, got credentials.Credential, msgAndArgs ...an
 	t.Helper()
 	type plain credentials.Credential // no String method: testify prints the fields
 	if !assert.Equal(t, plain(stored(want)), plain(got), msgAndArgs...) {
+		return false
+	}
+	if !want.AccessTokenExpires.IsZero() && !assert.Equal(t, time.UTC, got.AccessTokenExpires.Location(), "AccessTokenExpires comes back in UTC") {
 		return false
 	}
 	return assert.Equal(t, time.UTC, got.Updated.Location(), "Updated comes back in UTC")

@@ -36,6 +36,7 @@ type options struct {
 	level         slog.Level
 
 	allowPrivateHosts bool // credential checks may reach private addresses
+	globus            globusOptions
 
 	dbDefaulted      bool // db derived from -data
 	kekFileDefaulted bool // kekFile derived from -data
@@ -64,6 +65,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.StringVar(&o.defaultTenant, "default-tenant", "dev", "tenant of requests whose Host matches no tenant base URL")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.allowPrivateHosts, "allow-private-hosts", false, "let credential checks and HOST_EVAL reach loopback and private addresses (hosts on a private network)")
+	o.globus.addFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "Usage: server [flags]\n\nRuns the Tapis core services (sites, tenants, tokens). Flags:\n")

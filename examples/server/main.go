@@ -13,6 +13,10 @@
 // TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
 // TAPIS_LOG_LEVEL); a flag on the command line wins over its variable.
 //
+// -globus-client-id (TAPIS_GLOBUS_CLIENT_ID), the id of a native app
+// registered with Globus Auth, enables Globus credentials for GLOBUS
+// systems; the -globus-*-url flags point at other Globus endpoints (tests).
+//
 // Users log in against their tenant's LDAP server when the tenant's record
 // names a user_ldap_connection_id (the bind password of that LDAP object's
 // bind_credential comes from TAPIS_LDAP_BIND_<NAME>), else against the
@@ -104,6 +108,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return err
 	}
+	globus, err := globusClient(o.globus, o.allowPrivateHosts)
+	if err != nil {
+		return err
+	}
 
 	store, err := bunstore.Open(ctx, o.db)
 	if err != nil {
@@ -131,6 +139,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		Authenticator: authn,
 		HostVerifier:  verifier,
 		HostEvaluator: evaluator,
+		Globus:        globus,
 		Logger:        log,
 	})
 	if err != nil {
