@@ -73,6 +73,12 @@ type Config struct {
 	// oauth2.FirstConfigured to put LDAP (adapters/ldapauth) or your own in
 	// front of them, or oauth2.TenantAuthenticators to route by tenant.
 	Authenticator oauth2.Authenticator
+	// AccessTokenAudience gives the aud of the access tokens the
+	// authenticator issues, by tenant and client (see
+	// oauth2.ProviderConfig.AccessTokenAudience). Default: tokens asked
+	// with a scope (standard OAuth2/OIDC clients) carry aud = the tenant's
+	// issuer (its base URL), the others none, as Tapis.
+	AccessTokenAudience func(tenantID, clientID string) []string
 	// MaxLoginFailures failed passwords per user within LoginFailureWindow
 	// before 429 (per address: five times as many); defaults 10 and 5 min.
 	MaxLoginFailures   int
@@ -178,7 +184,8 @@ func New(cfg Config) (*Server, error) {
 		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
 	}
 	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
-		Sealer: sealer, MaxFailures: cfg.MaxLoginFailures, FailureWindow: cfg.LoginFailureWindow, Logger: cfg.Logger, Now: cfg.Now})
+		Sealer: sealer, MaxFailures: cfg.MaxLoginFailures, FailureWindow: cfg.LoginFailureWindow,
+		AccessTokenAudience: cfg.AccessTokenAudience, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
