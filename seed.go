@@ -141,6 +141,15 @@ func RandomPassword() string {
 // passwords (random ones are drawn for missing names). Never for real
 // deployments.
 func DevSeed(host string, servicePasswords map[string]string) Seed {
+	return DevSeedAt(host, "http://dev."+host, servicePasswords)
+}
+
+// DevSeedAt is DevSeed with the dev tenant (the listener's default tenant)
+// at devBase. examples/server -dev passes the listener's own address
+// (http://127.0.0.1:8080), so every URL the dev tenant advertises — its
+// issuer, discovery documents, the Token Web App's callback — resolves
+// wherever the server is reachable, unlike a dev.localhost name.
+func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
 	owner := "tapis-dev@example.org"
 	seed := Seed{
 		Owners: []httpapi.OwnerJSON{{Name: "Tapis development", Email: owner, Institution: "Tapis"}},
@@ -149,7 +158,7 @@ func DevSeed(host string, servicePasswords map[string]string) Seed {
 			TenantBaseURLTemplate: "http://${tenant_id}." + host}},
 		Tenants: []httpapi.NewTenantJSON{
 			TenantSpec("admin", "local", "http://admin."+host, owner, "admin"),
-			TenantSpec("dev", "local", "http://dev."+host, owner, "testadmin", "authenticator"),
+			TenantSpec("dev", "local", devBase, owner, "testadmin", "authenticator"),
 		},
 	}
 	for _, svc := range AdminServices {

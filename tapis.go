@@ -77,6 +77,12 @@ type Config struct {
 	// oauth2.FirstConfigured to put LDAP (adapters/ldapauth) or your own in
 	// front of them, or oauth2.TenantAuthenticators to route by tenant.
 	Authenticator oauth2.Authenticator
+	// AccessTokenAudience gives the aud of the access tokens the
+	// authenticator issues, by tenant and client (see
+	// oauth2.ProviderConfig.AccessTokenAudience). Default: tokens asked
+	// with a scope (standard OAuth2/OIDC clients) carry aud = the tenant's
+	// issuer (its base URL), the others none, as Tapis.
+	AccessTokenAudience func(tenantID, clientID string) []string
 	// MaxLoginFailures is how many wrong passwords or client secrets one
 	// account may send from one address before each further attempt must
 	// wait (429 with Retry-After); the account from every address gets five
@@ -194,7 +200,7 @@ func New(cfg Config) (*Server, error) {
 		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
 	}
 	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
-		Sealer: sealer, Limiter: limiter, Logger: cfg.Logger, Now: cfg.Now})
+		Sealer: sealer, Limiter: limiter, AccessTokenAudience: cfg.AccessTokenAudience, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

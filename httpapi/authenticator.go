@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -244,43 +243,6 @@ func (h *handlers) registerProfiles(api huma.API) {
 			}
 			return ok(profileJSON(prof), "User profile retrieved successfully."), nil
 		})
-}
-
-// serverMetadata is the Tapis metadata document (issuer <base>/v3/oauth2);
-// unlike the original, token_endpoint and jwks_uri point at endpoints that
-// exist and do what the names say.
-func (h *handlers) serverMetadata(ctx context.Context, tenantID string) (map[string]any, error) {
-	base, err := h.tenantBase(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := h.svc.OAuth2.TenantConfig(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	responses := []string{}
-	if slices.Contains(cfg.AllowableGrantTypes, oauth2.GrantAuthorizationCode) {
-		responses = append(responses, "code")
-	}
-	if slices.Contains(cfg.AllowableGrantTypes, oauth2.GrantImplicit) {
-		responses = append(responses, "token")
-	}
-	o := base + "/v3/oauth2"
-	return map[string]any{
-		"issuer":                                     o,
-		"authorization_endpoint":                     o + "/authorize",
-		"token_endpoint":                             o + "/token",
-		"jwks_uri":                                   o + "/jwks",
-		"registration_endpoint":                      o + "/clients",
-		"userinfo_endpoint":                          o + "/userinfo",
-		"revocation_endpoint":                        o + "/revoke",
-		"device_authorization_endpoint":              o + "/device_authorization",
-		"grant_types_supported":                      cfg.AllowableGrantTypes,
-		"response_types_supported":                   responses,
-		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
-		"code_challenge_methods_supported":           []string{"S256"},
-		"revocation_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
-	}, nil
 }
 
 // tenantBase is a tenant's base URL without trailing slash.

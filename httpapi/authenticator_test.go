@@ -267,7 +267,7 @@ func TestAuthnCases22to26HealthMetadataClients(t *testing.T) {
 		assert.Equal(t, 200, env.Do(t, testenv.Request{Method: "GET", Path: p}).Code, p)
 	}
 	md := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/oauth2/.well-known/oauth-authorization-server"}).Result()
-	assert.Equal(t, "http://dev.tapis.test/v3/oauth2", md["issuer"])
+	assert.Equal(t, "http://dev.tapis.test", md["issuer"], "one issuer per tenant: its base URL, as the tokens' iss")
 	assert.Equal(t, "http://dev.tapis.test/v3/oauth2/token", md["token_endpoint"])
 	assert.Equal(t, "http://dev.tapis.test/v3/oauth2/jwks", md["jwks_uri"])
 	assert.Equal(t, []any{"password", "authorization_code", "refresh_token", "device_code"}, md["grant_types_supported"])

@@ -123,6 +123,7 @@ const maxTokenBody = 64 << 10
 // body. formEncodedBasic is true on the RFC endpoint.
 func parseTokenRequest(contentType, authorization string, body []byte, formEncodedBasic bool) (oauth2.TokenRequest, error) {
 	var b NewTokenJSON
+	var scope string // form only: the Tapis JSON body has no scope
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "application/x-www-form-urlencoded":
@@ -134,6 +135,7 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 			ClientID: v.Get("client_id"), ClientKey: firstOf(v.Get("client_key"), v.Get("client_secret")),
 			RedirectURI: v.Get("redirect_uri"), Code: v.Get("code"), CodeVerifier: v.Get("code_verifier"),
 			DeviceCode: v.Get("device_code"), RefreshToken: v.Get("refresh_token")}
+		scope = v.Get("scope")
 	case "application/json", "":
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, &b); err != nil {
@@ -148,12 +150,12 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 	if err := bad.err(); err != nil {
 		return oauth2.TokenRequest{}, &oauth2.GrantError{Code: "invalid_request", Description: err.Error()}
 	}
-	if b.GrantType == "urn:ietf:params:oauth:grant-type:device_code" { // RFC 8628's name
+	if b.GrantType == urnDeviceCode {
 		b.GrantType = oauth2.GrantDeviceCode
 	}
 	req := oauth2.TokenRequest{GrantType: b.GrantType, ClientID: b.ClientID, ClientKey: b.ClientKey, Username: b.Username,
 		Password: b.Password, RedirectURI: b.RedirectURI, Code: b.Code, CodeVerifier: b.CodeVerifier,
-		DeviceCode: b.DeviceCode, RefreshToken: b.RefreshToken}
+		DeviceCode: b.DeviceCode, RefreshToken: b.RefreshToken, Scope: scope}
 	if authorization != "" {
 		id, key, okBasic := parseBasic(authorization)
 		if !okBasic {

@@ -16,9 +16,12 @@ import (
 
 // The standard OAuth2 surface next to the Tapis one: an RFC 6749 token
 // endpoint (flat JSON, standard error codes) sharing the grant
-// implementation of /v3/oauth2/tokens, the tenant's JWKS, and the RFC 8414
-// and OpenID Connect discovery documents. They are plain handlers, not
-// Tapis operations: their shapes are the RFCs', not the envelope.
+// implementation of /v3/oauth2/tokens, RFC 7009 revocation, RFC 7662
+// introspection, RFC 8628 device authorization, the tenant's JWKS, and (in
+// oidc.go) the RFC 8414 and OpenID Connect discovery documents and the
+// standard userinfo. They are plain handlers, not Tapis operations: their
+// shapes are the RFCs', not the envelope. oauth2std_doc.go documents them
+// in the served OpenAPI document.
 
 // rawHandler registers a non-envelope handler on the API's router. Its
 // query is checked like every operation's parameters (checkValues).
@@ -57,6 +60,8 @@ type rfcTokenResponse struct {
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty" doc:"OpenID Connect: the id_token of a code grant (or its refresh) with scope openid."`
+	Scope        string `json:"scope,omitempty" doc:"The granted scope, when one was asked."`
 }
 
 // rfcError writes an RFC 6749 §5.2 error: the GrantError's code, else
@@ -117,7 +122,8 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			h.rfcError(ctx, err, auth != "")
 			return
 		}
-		out := rfcTokenResponse{AccessToken: pair.Access.Raw, TokenType: "Bearer", ExpiresIn: pair.Access.ExpiresIn}
+		out := rfcTokenResponse{AccessToken: pair.Access.Raw, TokenType: "Bearer", ExpiresIn: pair.Access.ExpiresIn,
+			IDToken: pair.IDToken, Scope: pair.Scope}
 		if pair.Refresh != nil {
 			out.RefreshToken = pair.Refresh.Raw
 		}
@@ -161,6 +167,39 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 		ctx.SetHeader("Cache-Control", "no-store")
 		ctx.SetStatus(http.StatusOK)
 	})
+	// RFC 7662: introspection for resource servers that cannot verify JWTs,
+	// by a confidential client of the tenant.
+	rawHandler(api, http.MethodPost, "/v3/oauth2/introspect", func(ctx huma.Context) {
+		form, err := readForm(ctx, maxTokenBody)
+		auth := ctx.Header("Authorization")
+		clientID, clientKey := form.Get("client_id"), firstOf(form.Get("client_secret"), form.Get("client_key"))
+		if err == nil && auth != "" {
+			id, key, ok := parseBasic(auth)
+			if !ok {
+				err = &oauth2.GrantError{Code: "invalid_client", Description: "Invalid Authorization header: HTTP Basic client credentials expected."}
+			}
+			id, _ = url.QueryUnescape(id) // RFC 6749 §2.3.1
+			key, _ = url.QueryUnescape(key)
+			clientID, clientKey = id, key
+		}
+		var tenantID string
+		if err == nil {
+			tenantID, err = h.requestTenantOf(ctx)
+		}
+		var in oauth2.Introspection
+		if err == nil {
+			in, err = p.Introspect(ctx.Context(), tenantID, clientID, clientKey, h.clientAddr(ctx), form.Get("token"))
+		}
+		if err != nil {
+			h.rfcError(ctx, err, auth != "")
+			return
+		}
+		if !in.Active {
+			writeJSON(ctx, http.StatusOK, map[string]bool{"active": false})
+			return
+		}
+		writeJSON(ctx, http.StatusOK, in.Claims)
+	})
 	// RFC 8628 §3.1: the device authorization request, in the standard shape.
 	rawHandler(api, http.MethodPost, "/v3/oauth2/device_authorization", func(ctx huma.Context) {
 		form, err := readForm(ctx, maxTokenBody)
@@ -188,14 +227,8 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			return p.Tokens().JWKS(c, tenantID)
 		})
 	})
-	metadata := func(ctx huma.Context) {
-		h.serveDoc(ctx, func(c context.Context, tenantID string) (any, error) {
-			return h.serverMetadata(c, tenantID)
-		})
-	}
-	// RFC 8414 §3: the well-known segment goes between host and issuer path.
-	rawHandler(api, http.MethodGet, "/.well-known/oauth-authorization-server/v3/oauth2", metadata)
-	rawHandler(api, http.MethodGet, "/v3/oauth2/.well-known/openid-configuration", metadata)
+	h.registerOIDC(api)
+	documentStandardOAuth(api)
 }
 
 // readForm reads a form body of at most limit bytes; a malformed one is a

@@ -49,6 +49,7 @@ var sessionAAD = []byte("tapis-oauth2-session-v1")
 type session struct {
 	Tenant   string                   `json:"t"`
 	Username string                   `json:"u,omitempty"`
+	AuthTime int64                    `json:"at,omitempty"` // when Username signed in (Unix seconds)
 	CSRF     string                   `json:"c"`
 	Expires  int64                    `json:"e"`
 	Pending  *oauth2.AuthorizeRequest `json:"p,omitempty"` // authorization awaiting login or consent
@@ -63,6 +64,26 @@ type session struct {
 	WebVerifier string `json:"wv,omitempty"`
 	WebToken    string `json:"wt,omitempty"`
 	WebTokenExp int64  `json:"wx,omitempty"`
+}
+
+// signedIn is the session after a successful login: a new CSRF token (no
+// session fixation), the user and when they signed in, and the flow that
+// was in progress — the pending authorization and the Token Web App's
+// state and PKCE verifier, without which its callback could not finish.
+// Nothing that belonged to a previous user (a shown token, a device code)
+// is kept.
+func (s session) signedIn(username string, now time.Time) session {
+	return session{Tenant: s.Tenant, Username: username, AuthTime: now.Unix(), CSRF: randomString(32),
+		Expires: now.Add(sessionTTL).Unix(), Pending: s.Pending, PendingID: s.PendingID,
+		WebState: s.WebState, WebVerifier: s.WebVerifier}
+}
+
+// authTime is when the user signed in; zero when unknown.
+func (s session) authTime() time.Time {
+	if s.AuthTime == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s.AuthTime, 0)
 }
 
 func randomString(n int) string {

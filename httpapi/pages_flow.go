@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/tenancy"
 )
 
 const pathOAuth2 = "/v3/oauth2"
@@ -59,7 +60,7 @@ func (h *handlers) authorizeGet(pg *webPage) {
 	if q.Get("client_id") != "" || q.Get("response_type") != "" {
 		req := oauth2.AuthorizeRequest{TenantID: pg.tenant, ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 			ResponseType: q.Get("response_type"), State: q.Get("state"), CodeChallenge: q.Get("code_challenge"),
-			CodeChallengeMethod: q.Get("code_challenge_method")}
+			CodeChallengeMethod: q.Get("code_challenge_method"), Scope: q.Get("scope"), Nonce: q.Get("nonce")}
 		pg.sess.Pending, pg.sess.PendingID = &req, randomString(16)
 	}
 	if pg.sess.Pending == nil {
@@ -109,7 +110,7 @@ func (h *handlers) authorizePost(pg *webPage) {
 	var err error
 	switch form.Get("decision") {
 	case "approve":
-		to, err = h.svc.OAuth2.Approve(pg.ctx.Context(), req, pg.sess.Username)
+		to, err = h.svc.OAuth2.Approve(pg.ctx.Context(), req, pg.sess.Username, pg.sess.authTime())
 	case "deny":
 		to, err = h.svc.OAuth2.Deny(pg.ctx.Context(), req)
 	default:
@@ -137,7 +138,8 @@ func (h *handlers) loginGet(pg *webPage) {
 }
 
 // loginPost checks the password (rate limited) and starts a fresh session
-// (new CSRF token: no session fixation), then resumes the flow.
+// (new CSRF token: no session fixation) that keeps the flow in progress,
+// then resumes it.
 func (h *handlers) loginPost(pg *webPage) {
 	form, valid := pg.form()
 	if !valid {
@@ -169,9 +171,8 @@ func (h *handlers) loginPost(pg *webPage) {
 		pg.render(status, "login.html", map[string]any{"Error": err.Error(), "Login": user})
 		return
 	}
-	next, pending, pendingID := pg.sess.Next, pg.sess.Pending, pg.sess.PendingID
-	pg.sess = session{Tenant: pg.tenant, Username: id.Username, CSRF: randomString(32),
-		Expires: time.Now().Add(sessionTTL).Unix(), Pending: pending, PendingID: pendingID}
+	next := pg.sess.Next
+	pg.sess = pg.sess.signedIn(id.Username, time.Now())
 	switch next {
 	case "authorize":
 		pg.redirect(pathOAuth2 + "/authorize")
@@ -275,6 +276,9 @@ func (h *handlers) webapp(pg *webPage) {
 		pg.message(http.StatusNotFound, "Not available", "The Token Web App is not enabled for this tenant.")
 		return
 	}
+	if pg.toBaseHost(pathOAuth2 + "/webapp") {
+		return
+	}
 	if pg.sess.WebToken != "" && time.Now().Unix() < pg.sess.WebTokenExp {
 		pg.render(http.StatusOK, "webapp.html", map[string]any{"Token": pg.sess.WebToken,
 			"Expires": time.Unix(pg.sess.WebTokenExp, 0).UTC().Format(time.RFC3339)})
@@ -291,6 +295,28 @@ func (h *handlers) webapp(pg *webPage) {
 		"state": {pg.sess.WebState}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"}}
 	pg.redirect(pathOAuth2 + "/authorize?" + q.Encode())
+}
+
+// toBaseHost sends a browser that opened a flow on another name of the
+// listener (localhost for 127.0.0.1, or any address that falls back to the
+// default tenant) to the same page at the tenant's base URL, and reports
+// whether it did. The flow's callback is the base URL, and the session
+// cookie goes only to the host that set it, so the whole flow must run
+// there. The target comes from the registry, never from the request; a
+// marker stops a proxy that rewrites Host from causing a loop.
+func (pg *webPage) toBaseHost(path string) bool {
+	const marker = "on_base_host"
+	base, err := pg.h.tenantBase(pg.ctx.Context(), pg.tenant)
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || tenancy.NormalizeHost(u.Host) == tenancy.NormalizeHost(pg.ctx.Host()) ||
+		pageQuery(pg.ctx).Get(marker) != "" {
+		return false
+	}
+	pg.redirect(base + path + "?" + marker + "=1")
+	return true
 }
 
 func (h *handlers) webappClient(ctx context.Context, tenantID string) (oauth2.Client, string, error) {

@@ -54,7 +54,7 @@ func TestCreateServiceTokenWithBasic(t *testing.T) {
 	assert.Equal(t, "RS256", hdr["alg"])
 	assert.NotEmpty(t, hdr["kid"])
 	assert.Equal(t, at["jti"], c["jti"])
-	assert.Equal(t, "http://admin.tapis.test/v3/tokens", c["iss"])
+	assert.Equal(t, "http://admin.tapis.test", c["iss"], "the issuer is the tenant's base URL")
 	assert.Equal(t, "tokens@admin", c["sub"])
 	assert.Equal(t, "admin", c["tapis/tenant_id"])
 	assert.Equal(t, "access", c["tapis/token_type"])

@@ -30,6 +30,10 @@ type AuthorizeRequest struct {
 	State               string `json:"s,omitempty"`
 	CodeChallenge       string `json:"cc,omitempty"`
 	CodeChallengeMethod string `json:"ccm,omitempty"`
+	// Scope and Nonce of an OpenID Connect request: scope=openid makes the
+	// code grant return an id_token carrying the nonce.
+	Scope string `json:"sc,omitempty"`
+	Nonce string `json:"n,omitempty"`
 }
 
 // CheckAuthorize validates an authorization request before any page is
@@ -81,14 +85,19 @@ func (p *Provider) CheckAuthorize(ctx context.Context, req AuthorizeRequest) (Cl
 		return Client{}, grantErr("invalid_request", "This client has no key: PKCE (code_challenge with code_challenge_method=S256) is required.")
 	case c.Public() && req.ResponseType == ResponseToken:
 		return Client{}, grantErr("unauthorized_client", "A client without a key cannot use the implicit grant.")
+	case len(req.Scope) > maxScopeLen:
+		return Client{}, grantErr("invalid_scope", "scope must be at most %d characters.", maxScopeLen)
+	case len(req.Nonce) > maxNonceLen:
+		return Client{}, grantErr("invalid_request", "nonce must be at most %d characters.", maxNonceLen)
 	}
 	return c, nil
 }
 
 // Approve completes an authorization the signed-in user consented to and
 // returns where to send the browser: the callback with a single-use code,
-// or (implicit grant) with an access token in the fragment only.
-func (p *Provider) Approve(ctx context.Context, req AuthorizeRequest, username string) (string, error) {
+// or (implicit grant) with an access token in the fragment only. authTime
+// is when the user signed in (the id_token's auth_time).
+func (p *Provider) Approve(ctx context.Context, req AuthorizeRequest, username string, authTime time.Time) (string, error) {
 	client, err := p.CheckAuthorize(ctx, req)
 	if err != nil {
 		return "", err
@@ -98,7 +107,8 @@ func (p *Provider) Approve(ctx context.Context, req AuthorizeRequest, username s
 		if err != nil {
 			return "", err
 		}
-		pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client, grant: GrantImplicit})
+		pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client, grant: GrantImplicit,
+			scope: GrantedScope(req.Scope), authTime: authTime})
 		if err != nil {
 			return "", err
 		}
@@ -107,9 +117,22 @@ func (p *Provider) Approve(ctx context.Context, req AuthorizeRequest, username s
 		if req.State != "" {
 			v.Set("state", req.State)
 		}
+		if pair.Scope != "" {
+			v.Set("scope", pair.Scope)
+		}
 		return withFragment(client.CallbackURL, v), nil
 	}
-	code := randomToken(32) // 256 bits
+	var details codeDetails
+	if scope := GrantedScope(req.Scope); scope != "" {
+		details = codeDetails{Scope: scope, Nonce: req.Nonce}
+		if !authTime.IsZero() {
+			details.AuthTime = authTime.Unix()
+		}
+	}
+	code, err := p.newCode(req.TenantID, details)
+	if err != nil {
+		return "", err
+	}
 	now := p.stamp()
 	err = p.store.CreateAuthCode(ctx, AuthCode{TenantID: req.TenantID, CodeHash: hashSecret(code), ClientID: client.ClientID,
 		Username: username, RedirectURI: client.CallbackURL, CodeChallenge: req.CodeChallenge,

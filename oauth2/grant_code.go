@@ -55,8 +55,14 @@ func authorizationCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, 
 	if err := checkPKCE(code, req.CodeVerifier); err != nil {
 		return TokenPair{}, err
 	}
+	d := p.detailsOf(req.TenantID, req.Code)
+	var authTime time.Time
+	if d.AuthTime > 0 {
+		authTime = time.Unix(d.AuthTime, 0).UTC()
+	}
 	pair, family, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: code.Username, client: &client,
-		grant: GrantAuthorizationCode, redirectURI: code.RedirectURI, refresh: true})
+		grant: GrantAuthorizationCode, redirectURI: code.RedirectURI, refresh: true,
+		scope: d.Scope, nonce: d.Nonce, authTime: authTime, idToken: true})
 	if err != nil {
 		return TokenPair{}, err
 	}

@@ -27,7 +27,7 @@ func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Token
 	}
 	// The authenticator's spelling of the user, not the typed one.
 	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: id.Username, client: client,
-		grant: GrantPassword, refresh: client != nil})
+		grant: GrantPassword, refresh: client != nil, scope: GrantedScope(req.Scope)})
 	return pair, err
 }
 

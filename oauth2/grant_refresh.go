@@ -3,6 +3,8 @@ package oauth2
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 )
 
 // refreshTokenGrant rotates a refresh token: each one is used once; a
@@ -53,9 +55,20 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 	}
 	username, _ := nested["tapis/username"].(string)
 	redirect, _ := nested["tapis/redirect_uri"].(string)
+	// The scope granted at first keeps (a refresh cannot widen it, RFC 6749
+	// §6): a narrower requested scope narrows it; auth_time stays the
+	// sign-in's (OIDC Core §12.2).
+	scope, _ := nested["scope"].(string)
+	if req.Scope != "" {
+		scope = narrowScope(scope, req.Scope)
+	}
+	var authTime time.Time
+	if at := numClaim(nested["auth_time"]); at > 0 {
+		authTime = time.Unix(at, 0).UTC()
+	}
 	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client,
 		grant: GrantRefreshToken, redirectURI: redirect, refreshCount: int(numClaim(nested["tapis/refresh_count"])) + 1,
-		family: rec.FamilyID, refresh: true})
+		family: rec.FamilyID, refresh: true, scope: scope, authTime: authTime, idToken: true})
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -71,4 +84,15 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 		return TokenPair{}, grantErr("invalid_grant", "Invalid refresh_token: its token family has been revoked.")
 	}
 	return pair, nil
+}
+
+// narrowScope keeps the scopes of granted that requested names.
+func narrowScope(granted, requested string) string {
+	var out []string
+	for _, s := range strings.Fields(granted) {
+		if HasScope(requested, s) {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " ")
 }

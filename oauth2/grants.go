@@ -22,7 +22,10 @@ type TokenRequest struct {
 	CodeVerifier string
 	DeviceCode   string
 	RefreshToken string
-	RemoteAddr   string // for rate limiting
+	// Scope is the requested scope (RFC 6749 §3.3); the known scopes are
+	// granted, openid adds an id_token to the code grant.
+	Scope      string
+	RemoteAddr string // for rate limiting
 }
 
 // grantHandler handles one grant type; each lives in its own file.
@@ -63,6 +66,13 @@ type issue struct {
 	family             string // continue this family; new when empty
 	accessTTL          time.Duration
 	refresh            bool
+	// OpenID Connect: the granted scope, when the user signed in, and
+	// (code grant) the request's nonce; idToken asks for an id_token when
+	// the scope has openid.
+	scope    string
+	authTime time.Time
+	nonce    string
+	idToken  bool
 }
 
 func (p *Provider) issue(ctx context.Context, cfg TenantConfig, in issue) (TokenPair, string, error) {
@@ -81,10 +91,23 @@ func (p *Provider) issue(ctx context.Context, cfg TenantConfig, in issue) (Token
 	if refresh {
 		claims["tapis/refresh_count"] = in.refreshCount
 	}
-	pair, err := p.tokens.Mint(ctx, MintRequest{TenantID: in.tenantID, Username: in.username, AccountType: tenancy.AccountUser,
-		AccessTTL: accessTTL, GenerateRefresh: refresh, RefreshTTL: refreshTTL, Claims: claims})
+	issuer, err := p.tokens.issuer(ctx, in.tenantID)
 	if err != nil {
 		return TokenPair{}, "", err
+	}
+	pair, err := p.tokens.Mint(ctx, MintRequest{TenantID: in.tenantID, Username: in.username, AccountType: tenancy.AccountUser,
+		AccessTTL: accessTTL, GenerateRefresh: refresh, RefreshTTL: refreshTTL, Claims: claims,
+		Standard: p.standardClaims(issuer, in.tenantID, in.client, in.scope, in.authTime)})
+	if err != nil {
+		return TokenPair{}, "", err
+	}
+	pair.Scope = in.scope
+	if in.idToken && in.client != nil && HasScope(in.scope, ScopeOpenID) {
+		pair.IDToken, err = p.idToken(ctx, idTokenIn{tenantID: in.tenantID, issuer: issuer, username: in.username,
+			clientID: in.client.ClientID, scope: in.scope, nonce: in.nonce, authTime: in.authTime, access: pair.Access})
+		if err != nil {
+			return TokenPair{}, "", err
+		}
 	}
 	if pair.Refresh == nil {
 		return pair, "", nil

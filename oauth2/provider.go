@@ -48,8 +48,16 @@ type ProviderConfig struct {
 	// Limiter slows down password and client-secret guessing; default the
 	// token service's, so one lock holds on every door.
 	Limiter *Limiter
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// AccessTokenAudience, when set, gives the aud of every access token the
+	// authenticator issues (by tenant and client; clientID is empty for a
+	// password grant without client) and makes every such token carry the
+	// RFC 9068 claims (iat, client_id, ...); an empty answer means no aud.
+	// When nil, tokens asked with a scope carry aud = the tenant's issuer
+	// and the others stay exactly as Tapis shapes them (services built on
+	// tapisservice/PyJWT refuse a token with an aud they did not expect).
+	AccessTokenAudience func(tenantID, clientID string) []string
+	Logger              *slog.Logger
+	Now                 func() time.Time
 }
 
 // Provider is the OAuth2 authorization server of the Tapis authenticator:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -144,6 +146,38 @@ type MintRequest struct {
 	// Claims are extra claims merged after the standard ones; standard
 	// names are refused by CheckExtraClaims before this point.
 	Claims map[string]any
+	// Standard, when set, adds the RFC 9068 claims the authenticator gives
+	// tokens of standard (OAuth2/OIDC) clients: iat always; aud, client_id,
+	// scope and auth_time when set. Tapis' own tokens have none of them.
+	Standard *StandardClaims
+}
+
+// StandardClaims are the RFC 9068 claims of an access token beside the
+// Tapis ones (none of them clashes with a tapis/ claim).
+type StandardClaims struct {
+	Audience []string  // aud: one value is written as a string
+	ClientID string    // client_id
+	Scope    string    // scope: space-separated
+	AuthTime time.Time // auth_time: when the user signed in
+}
+
+// IssuerOf is a tenant's issuer: its base URL without trailing slash. It is
+// the iss of every token of the tenant (access, refresh, id_token) and the
+// issuer of its discovery documents, so a standard relying party configured
+// with the base URL finds and accepts them. Tapis clients never check iss.
+func IssuerOf(t tenancy.Tenant) string { return strings.TrimRight(t.BaseURL, "/") }
+
+// issuer is the issuer of a tenant served here.
+func (ts *TokenService) issuer(ctx context.Context, tenantID string) (string, error) {
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return "", err
+	}
+	t, ok := reg.Tenant(tenantID)
+	if !ok {
+		return "", tenancy.Errorf(tenancy.ErrNotFound, "Tenant %s not found.", tenantID)
+	}
+	return IssuerOf(t), nil
 }
 
 // Token is one signed token and when it expires.
@@ -154,10 +188,15 @@ type Token struct {
 	ExpiresIn int64 // seconds
 }
 
-// TokenPair is an access token and, when requested, a refresh token.
+// TokenPair is an access token and, when requested, a refresh token; an
+// OpenID Connect grant adds an id_token.
 type TokenPair struct {
 	Access  Token
 	Refresh *Token
+	// IDToken is the signed id_token of a grant with scope openid.
+	IDToken string
+	// Scope is the granted scope (space-separated); empty when none was asked.
+	Scope string
 }
 
 // reservedClaims may not be set through extra claims, bare or namespaced.
@@ -169,6 +208,8 @@ var reservedClaims = map[string]bool{
 	"tapis/delegation_sub": true, "tapis/username": true, "tapis/account_type": true,
 	"tapis/target_site": true, "tapis/access_token": true, "tapis/initial_ttl": true,
 	claimParentJTI: true,
+	// RFC 9068 claims the authenticator sets for standard clients.
+	"client_id": true, "scope": true, "auth_time": true,
 }
 
 // claimParentJTI names the token a token was minted from (POST /v3/tokens
@@ -215,6 +256,9 @@ func (ts *TokenService) Mint(ctx context.Context, req MintRequest) (TokenPair, e
 	now := ts.cfg.Now().UTC()
 	access := ts.accessClaims(tenant, req)
 	access["exp"] = now.Add(accessTTL).Unix()
+	if req.Standard != nil {
+		req.Standard.apply(access, now)
+	}
 	refreshTTL := time.Duration(0)
 	if req.GenerateRefresh {
 		refreshTTL = ts.capTTL(req.RefreshTTL, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
@@ -247,7 +291,7 @@ func (ts *TokenService) signPair(ring *keyring, tenant tenancy.Tenant, access jw
 func (ts *TokenService) accessClaims(tenant tenancy.Tenant, req MintRequest) jwt.MapClaims {
 	c := jwt.MapClaims{
 		"jti":                  uuid.NewString(),
-		"iss":                  tenant.TokenService,
+		"iss":                  IssuerOf(tenant),
 		"sub":                  req.Username + "@" + req.TenantID,
 		"tapis/tenant_id":      req.TenantID,
 		"tapis/token_type":     "access",
@@ -273,10 +317,31 @@ func (ts *TokenService) accessClaims(tenant tenancy.Tenant, req MintRequest) jwt
 	return c
 }
 
+// apply adds the standard claims to an access token's claims.
+func (s *StandardClaims) apply(c jwt.MapClaims, now time.Time) {
+	c["iat"] = now.Unix()
+	switch len(s.Audience) {
+	case 0:
+	case 1:
+		c["aud"] = s.Audience[0]
+	default:
+		c["aud"] = slices.Clone(s.Audience)
+	}
+	if s.ClientID != "" {
+		c["client_id"] = s.ClientID
+	}
+	if s.Scope != "" {
+		c["scope"] = s.Scope
+	}
+	if !s.AuthTime.IsZero() {
+		c["auth_time"] = s.AuthTime.Unix()
+	}
+}
+
 func (ts *TokenService) signRefresh(ring *keyring, tenant tenancy.Tenant, nested jwt.MapClaims, ttl time.Duration, now time.Time) (Token, error) {
 	c := jwt.MapClaims{
 		"jti":                uuid.NewString(),
-		"iss":                tenant.TokenService,
+		"iss":                IssuerOf(tenant),
 		"sub":                nested["sub"],
 		"tapis/initial_ttl":  int64(ttl / time.Second),
 		"tapis/tenant_id":    tenant.ID,
@@ -328,7 +393,10 @@ func (ts *TokenService) Refresh(ctx context.Context, raw string) (TokenPair, err
 	access := jwt.MapClaims(maps.Clone(nested))
 	delete(access, "ttl")
 	access["jti"] = uuid.NewString()
-	access["iss"] = tenant.TokenService
+	access["iss"] = IssuerOf(tenant)
+	if _, standard := access["iat"]; standard {
+		access["iat"] = now.Unix()
+	}
 	access["tapis/tenant_id"] = claims.TenantID
 	access["tapis/token_type"] = "access"
 	access["exp"] = now.Add(accessTTL).Unix()

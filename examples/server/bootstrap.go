@@ -20,14 +20,23 @@ const (
 )
 
 // seedRegistry applies -dev, then -config; with neither, it bootstraps an
-// empty registry. host is the localhost:PORT the tenant base URLs use; shown
-// is the address printed in the curl examples.
+// empty registry. host is the localhost:PORT the site's and admin tenant's
+// base URLs use; shown is the listener's address (the -dev tenant's base
+// URL and the address printed in the curl examples).
 func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *tapis.Seed,
 	host, shown string, stdout io.Writer, log *slog.Logger) error {
 	if o.dev {
 		passwords := map[string]string{}
-		if err := srv.ApplySeed(ctx, tapis.DevSeed(host, passwords)); err != nil {
+		// The dev tenant (the listener's default) lives at the listener's
+		// own address, so its issuer, discovery documents and Token Web App
+		// resolve wherever the server is reachable.
+		devBase := "http://" + shown
+		if err := srv.ApplySeed(ctx, tapis.DevSeedAt(host, devBase, passwords)); err != nil {
 			return fmt.Errorf("-dev: %w", err)
+		}
+		if t, err := srv.Tenancy().GetTenant(ctx, "dev"); err == nil && t.BaseURL != devBase {
+			log.Warn("the dev tenant keeps the base URL of the data directory's first -dev run; its URLs (issuer, Token Web App) point there",
+				"base_url", t.BaseURL, "listener", devBase)
 		}
 		printDev(stdout, passwords, shown)
 		log.Warn("development fixtures applied (-dev): never use them for a real deployment")
@@ -123,4 +132,5 @@ func printDev(w io.Writer, passwords map[string]string, shown string) {
 		fmt.Fprintf(w, "    %-14s %s\n", svc, passwords[svc])
 	}
 	fmt.Fprintf(w, "Mint a service token:\n  %s\n", mintCurl("tokens", passwords["tokens"], shown))
+	fmt.Fprintf(w, "Tenant dev: OpenID issuer http://%s, Token Web App http://%s/v3/oauth2/webapp\n", shown, shown)
 }

@@ -237,10 +237,12 @@ func newBrowser(t *testing.T, chromium, resolverRules string, deadline time.Time
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
 		chromedp.NoSandbox, // tests run as root
-		chromedp.Flag("host-resolver-rules", resolverRules),
 		chromedp.WindowSize(1000, 800),
 		chromedp.CombinedOutput(lockedWriter{b}),
 	)
+	if resolverRules != "" { // none: the browser resolves names itself
+		opts = append(opts, chromedp.Flag("host-resolver-rules", resolverRules))
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))

@@ -95,6 +95,12 @@ func New(t testing.TB, opts ...func(*tapis.Config)) *Env {
 // NewWithStores starts a seeded instance on the given stores.
 func NewWithStores(t testing.TB, stores tapis.Stores, mem *memory.Store, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
+	return newEnv(t, stores, mem, "http://dev."+Host, opts)
+}
+
+// newEnv starts a seeded instance with the dev tenant at devBase.
+func newEnv(t testing.TB, stores tapis.Stores, mem *memory.Store, devBase string, opts []func(*tapis.Config)) *Env {
+	t.Helper()
 	clock := &Clock{}
 	cfg := tapis.Config{Stores: stores, KEK: seal.NewKey(), PasswordCost: bcrypt.MinCost, Now: clock.Now}
 	for _, o := range opts {
@@ -108,7 +114,7 @@ func NewWithStores(t testing.TB, stores tapis.Stores, mem *memory.Store, opts ..
 	for _, s := range tapis.AdminServices {
 		pw[s] = ServicePassword
 	}
-	seed := tapis.DevSeed(Host, pw)
+	seed := tapis.DevSeedAt(Host, devBase, pw)
 	seed.Tenants = append(seed.Tenants, tapis.TenantSpec("other", "local", "http://other."+Host, "tapis-dev@example.org", "otheradmin", "authenticator"))
 	seed.Accounts = append(seed.Accounts,
 		tapis.SeedAccount{TenantID: "other", Username: "testuser1", AccountType: tenancy.AccountUser, Password: "testuser1"})
