@@ -110,11 +110,13 @@ func Register(api huma.API, svc Services, opt Options) error {
 }
 
 // Config returns the huma configuration for Tapis: no $schema field or Link
-// header, OpenAPI 3.1 at /openapi.json (3.0 at /openapi-3.0.json), docs at
-// /docs.
+// header, OpenAPI 3.1 at /openapi.json (3.0 at /openapi-3.0.json). huma's
+// own docs page (loaded from a CDN) is off: NewAPI serves the embedded one
+// (RegisterDocs).
 func Config(title, version string) huma.Config {
 	cfg := huma.DefaultConfig(title, version)
 	cfg.CreateHooks = nil
+	cfg.DocsPath = ""
 	cfg.Info.Description = "Tapis v3 core: sites and tenants, tokens, OAuth2 authenticator and Systems."
 	return cfg
 }
@@ -123,7 +125,9 @@ func Config(title, version string) huma.Config {
 // that prefers static segments (/v3/tenants/owners/{email} next to
 // /v3/tenants/{tenant_id}/history); net/http's ServeMux refuses that pair.
 func NewAPI(r chi.Router, title, version string) huma.API {
-	return humachi.New(r, Config(title, version))
+	api := humachi.New(r, Config(title, version))
+	RegisterDocs(api)
+	return api
 }
 
 // NewHandler builds a stand-alone handler serving every operation. It calls
