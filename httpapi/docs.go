@@ -36,11 +36,13 @@ var docsAssets = map[string]string{
 const docsCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
 	"img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// RegisterDocs serves the API reference at /docs and its files under
-// /docs/assets/. NewAPI calls it; an embedder using Config on its own
-// adapter calls it to get the same page (Config turns huma's CDN-loaded
-// page off).
+// RegisterDocs serves the OpenAPI document (3.1 at /openapi.json and
+// /openapi.yaml, 3.0 at /openapi-3.0.json and /openapi-3.0.yaml) and the
+// API reference at /docs with its files under /docs/assets/. NewAPI calls
+// it; an embedder using Config on its own adapter calls it too (Config
+// turns huma's documents and CDN-loaded page off).
 func RegisterDocs(api huma.API) {
+	registerDocuments(api)
 	page := mustReadDocs("docs.html")
 	api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: DocsPath}, func(ctx huma.Context) {
 		docsHeaders(ctx, "text/html; charset=utf-8")
