@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,4 +117,21 @@ func TestGeneratedClientUnlinkChildrenEmptyBody(t *testing.T) {
 	}
 	bad := sysDo(t, env, "testuser1", "POST", "/v3/systems/parent/unlinkChildren?all=true", map[string]any{"childSystemIds": "kid-u1"})
 	assert.Equal(t, 400, bad.Code, "a body that breaks the schema is still refused: %s", bad.Raw)
+}
+
+// TestDeviceCodeExpiresInIsSeconds: expires_in of the device flow is a JSON
+// number of seconds, as RFC 8628 §3.2 requires, on the Tapis endpoint and
+// the RFC one (the original sent a date string; README, compatibility
+// notes).
+func TestDeviceCodeExpiresInIsSeconds(t *testing.T) {
+	env := testenv.New(t)
+	testClient(t, env)
+	tapisReply := env.Do(t, testenv.Request{Method: "POST", Path: "/v3/oauth2/device/code", Body: map[string]any{"client_id": testClientID}})
+	require.Equal(t, 200, tapisReply.Code, "body: %s", tapisReply.Raw)
+	assert.Equal(t, float64(600), tapisReply.Result()["expires_in"], "a number (10 minutes), not a date string")
+
+	rfc := env.Do(t, formRequest("/v3/oauth2/device_authorization", url.Values{"client_id": {testClientID}}, nil))
+	require.Equal(t, 200, rfc.Code, "body: %s", rfc.Raw)
+	assert.Equal(t, float64(600), rfc.Body["expires_in"], "a number of seconds: %s", rfc.Raw)
+	assert.IsType(t, float64(0), rfc.Body["interval"])
 }
