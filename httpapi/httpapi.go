@@ -92,29 +92,31 @@ func Register(api huma.API, svc Services, opt Options) error {
 	}
 	oapi.Components.SecuritySchemes["basicAuth"] = &huma.SecurityScheme{Type: "http", Scheme: "basic",
 		Description: "A service account's password (POST /v3/tokens only)."}
-	sapi := specAPI{api}
-	h.registerSites(sapi)
-	h.registerTenants(sapi)
-	h.registerOwners(sapi)
-	h.registerLDAPs(sapi)
-	h.registerTokens(sapi)
+	h.registerSites(api)
+	h.registerTenants(api)
+	h.registerOwners(api)
+	h.registerLDAPs(api)
+	h.registerTokens(api)
 	if svc.OAuth2 != nil {
-		h.registerAuthenticator(sapi)
+		h.registerAuthenticator(specAPI{API: api, spec: "authenticator"})
 		h.registerStandardOAuth(api)
 		h.registerPages(api)
 	}
 	if svc.Systems != nil {
-		h.registerSystems(sapi)
+		h.registerSystems(api)
 	}
 	return nil
 }
 
 // Config returns the huma configuration for Tapis: no $schema field or Link
-// header, OpenAPI 3.1 at /openapi.json (3.0 at /openapi-3.0.json), docs at
-// /docs.
+// header, component schemas named by SchemaName. huma's own documents and
+// docs page (loaded from a CDN) are off: NewAPI serves ours (RegisterDocs).
 func Config(title, version string) huma.Config {
 	cfg := huma.DefaultConfig(title, version)
 	cfg.CreateHooks = nil
+	cfg.OpenAPIPath = ""
+	cfg.DocsPath = ""
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", SchemaName)
 	cfg.Info.Description = "Tapis v3 core: sites and tenants, tokens, OAuth2 authenticator and Systems."
 	return cfg
 }
@@ -123,7 +125,9 @@ func Config(title, version string) huma.Config {
 // that prefers static segments (/v3/tenants/owners/{email} next to
 // /v3/tenants/{tenant_id}/history); net/http's ServeMux refuses that pair.
 func NewAPI(r chi.Router, title, version string) huma.API {
-	return humachi.New(r, Config(title, version))
+	api := humachi.New(r, Config(title, version))
+	RegisterDocs(api)
+	return api
 }
 
 // NewHandler builds a stand-alone handler serving every operation. It calls
@@ -166,10 +170,16 @@ func noStore(ctx huma.Context, next func(huma.Context)) {
 }
 
 // specAPI documents operations with the exact operation ids of the Tapis
-// specs. The Tokens and Authenticator specs share four ids (hello, ready,
-// create_token, revoke_token); huma refuses duplicates, so those are added
-// without its uniqueness check: the document is the union of the specs.
-type specAPI struct{ huma.API }
+// specs, except where two specs share one: the Tokens and Authenticator
+// specs both name hello, ready, create_token and revoke_token. The
+// operation documented first (Tokens) keeps the id; a later one gets its
+// spec's name as a prefix (authenticator_hello, ...), so the served
+// document's ids stay unique. Clients generated from the official specs
+// do not read this document and are unaffected.
+type specAPI struct {
+	huma.API
+	spec string // the spec's name, the prefix of a shared id
+}
 
 // DocumentOperation implements huma.OperationDocumenter.
 func (s specAPI) DocumentOperation(op *huma.Operation) {
@@ -177,37 +187,14 @@ func (s specAPI) DocumentOperation(op *huma.Operation) {
 		return
 	}
 	oapi := s.OpenAPI()
-	if !hasOperationID(oapi, op.OperationID) {
-		if d, ok := s.API.(huma.OperationDocumenter); ok {
-			d.DocumentOperation(op)
-			return
-		}
-		oapi.AddOperation(op)
+	if s.spec != "" && hasOperationID(oapi, op.OperationID) {
+		op.OperationID = s.spec + "_" + op.OperationID
+	}
+	if d, ok := s.API.(huma.OperationDocumenter); ok {
+		d.DocumentOperation(op)
 		return
 	}
-	if oapi.Paths == nil {
-		oapi.Paths = map[string]*huma.PathItem{}
-	}
-	item := oapi.Paths[op.Path]
-	if item == nil {
-		item = &huma.PathItem{}
-		oapi.Paths[op.Path] = item
-	}
-	switch op.Method {
-	case http.MethodGet:
-		item.Get = op
-	case http.MethodPost:
-		item.Post = op
-	case http.MethodPut:
-		item.Put = op
-	case http.MethodPatch:
-		item.Patch = op
-	case http.MethodDelete:
-		item.Delete = op
-	}
-	for _, hook := range oapi.OnAddOperation {
-		hook(oapi, op)
-	}
+	oapi.AddOperation(op)
 }
 
 func hasOperationID(oapi *huma.OpenAPI, id string) bool {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -86,6 +87,50 @@ func selectFields(s systems.System, sel search.Select) map[string]any {
 	return out
 }
 
+// freeFormParam is the name the Systems spec gives the free-form conditions
+// of GET /v3/systems/search. Generated clients (@tapis/tapis-typescript)
+// send a condition as freeFormParameterName[id.like]=abc*; the spec's own
+// form encoding is the plain id.like=abc*. Both are accepted.
+const freeFormParam = "freeFormParameterName"
+
+// unwrapFreeForm turns every freeFormParameterName[attr.op]=value into
+// attr.op=value. It refuses a wrapper that names no condition, nests
+// brackets, or wraps a list option (which would silently not apply).
+func unwrapFreeForm(q url.Values) (url.Values, error) {
+	out := make(url.Values, len(q))
+	var bad []string
+	for k, vs := range q {
+		inner, wrapped := strings.CutPrefix(k, freeFormParam)
+		if !wrapped || inner == "" {
+			out[k] = append(out[k], vs...)
+			continue
+		}
+		name, closed := strings.CutSuffix(strings.TrimPrefix(inner, "["), "]")
+		switch {
+		case !strings.HasPrefix(inner, "[") || !closed || name == "" || strings.ContainsAny(name, "[]"):
+			bad = append(bad, fmt.Sprintf("%s: write a condition as %s[attribute.operator]=value or attribute.operator=value", shortQuote(k), freeFormParam))
+		case slices.ContainsFunc(search.ReservedParams, func(r string) bool { return strings.EqualFold(r, name) }):
+			bad = append(bad, fmt.Sprintf("%s: %s is a list option, not a condition; send it as a parameter of its own", shortQuote(k), shortQuote(name)))
+		default:
+			out[name] = append(out[name], vs...)
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return nil, &search.Error{Code: "SEARCH_PARAM", Msg: strings.Join(bad, "; ")}
+	}
+	return out, nil
+}
+
+// shortQuote shows a client's parameter name in a message: quoted and at
+// most 80 characters long.
+func shortQuote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return strconv.Quote(s)
+}
+
 type queryKey struct{}
 
 // queryMiddleware keeps the raw query for GET /v3/systems/search, whose
@@ -102,6 +147,10 @@ func (h *handlers) registerSearch(api huma.API) {
 		Middlewares: huma.Middlewares{queryMiddleware}}, authRequired,
 		func(ctx context.Context, in *ListOptions) (*SysOutput[[]map[string]any], error) {
 			q, _ := ctx.Value(queryKey{}).(url.Values)
+			q, err := unwrapFreeForm(q)
+			if err != nil {
+				return nil, err
+			}
 			node, err := search.ParseParams(q, systems.SearchSchema, nil, search.DefaultLimits)
 			if err != nil {
 				return nil, err
@@ -127,9 +176,11 @@ func (h *handlers) registerSearch(api huma.API) {
 			}
 			return h.listSystems(ctx, in.ListOptions, node)
 		})
+	// The spec's ReqMatchConstraints: the body must parse (a bad one is a
+	// 400) although matching is not supported.
 	type matchIn struct {
 		Body struct {
-			Constraints []string `json:"constraints,omitempty"`
+			Match []string `json:"match" minItems:"1" maxItems:"100" doc:"SQL-like constraint conditions, joined with spaces."`
 		}
 	}
 	register(api, h, huma.Operation{OperationID: "matchConstraints", Method: http.MethodPost, Path: "/v3/systems/match/constraints",

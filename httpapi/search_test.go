@@ -58,7 +58,7 @@ func TestSystemSearchThroughHTTP(t *testing.T) {
 	}
 	r := sysDo(t, env, "testuser1", "POST", "/v3/systems/search", map[string]any{"search": []string{"port > -5 AND (owner = 'x'"}})
 	assert.Equal(t, 400, r.Code, "unbalanced parentheses: %s", r.Raw)
-	assert.Equal(t, 501, sysDo(t, env, "testuser1", "POST", "/v3/systems/match/constraints", map[string]any{}).Code)
+	assert.Equal(t, 501, sysDo(t, env, "testuser1", "POST", "/v3/systems/match/constraints", map[string]any{"match": []string{"a = 'b'"}}).Code)
 
 	// listType: a share shows up in ALL, a public share in SHARED_PUBLIC.
 	require.Equal(t, 200, sysDo(t, env, "testuser2", "POST", "/v3/systems/share/theirs", map[string]any{"users": []string{"testuser1"}}).Code)

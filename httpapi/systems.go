@@ -242,8 +242,10 @@ func (h *handlers) registerChildren(api huma.API) {
 	type unlinkChildrenIn struct {
 		ParentSystemID string `path:"parentSystemId" maxLength:"80"`
 		All            bool   `query:"all" doc:"Unlink every child."`
-		Body           *struct {
-			ChildSystemIDs []string `json:"childSystemIds" maxItems:"1000"`
+		// Optional as in the spec, and childSystemIds optional inside it:
+		// with all=true generated clients send {}.
+		Body *struct {
+			ChildSystemIDs []string `json:"childSystemIds,omitempty" maxItems:"1000"`
 		} `required:"false"`
 	}
 	register(api, h, huma.Operation{OperationID: "unlinkChildren", Method: http.MethodPost, Path: "/v3/systems/{parentSystemId}/unlinkChildren",

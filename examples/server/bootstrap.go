@@ -69,14 +69,18 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 				"service_account", bootstrapService+"@"+bootstrapAdmin)
 		}
 	}
-	return checkSite(ctx, srv, o.site, log)
+	return checkSite(ctx, srv, o.site, o.defaultTenant, log)
 }
 
-// checkSite refuses to serve as a site missing from the registry, and warns
-// when there is no primary site to default to.
-func checkSite(ctx context.Context, srv *tapis.Server, site string, log *slog.Logger) error {
+// checkSite refuses to serve as a site missing from the registry or with a
+// default tenant missing from it, and warns when there is no primary site
+// to default to.
+func checkSite(ctx context.Context, srv *tapis.Server, site, defaultTenant string, log *slog.Logger) error {
 	reg, err := srv.Tenancy().Reload(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkDefaultTenant(reg, defaultTenant); err != nil {
 		return err
 	}
 	if site != "" {

@@ -22,7 +22,7 @@ func TestParseOptionsDefaultsAndEnv(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:8080", o.addr)
 	assert.Equal(t, "sqlite:tapis-data/tapis.db", o.db)
 	assert.Equal(t, filepath.Join("tapis-data", "kek"), o.kekFile)
-	assert.Equal(t, "dev", o.defaultTenant)
+	assert.Equal(t, "", o.defaultTenant, "chosen at start from the registry (chooseDefaultTenant)")
 	assert.Equal(t, slog.LevelInfo, o.level)
 	assert.False(t, o.dev)
 

@@ -99,6 +99,19 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		}
 		fileSeed = &seed
 	}
+	// Take the port first: a port in use fails before a data directory,
+	// a KEK or a database is created.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("-addr %s: %w", o.addr, err)
+	}
+	defer ln.Close() // after a start; Shutdown closed it already after serving
+	tcp, _ := ln.Addr().(*net.TCPAddr)
+	if tcp == nil {
+		return fmt.Errorf("-addr %s: not a TCP address", o.addr)
+	}
+	shown := displayAddr(tcp)
+
 	if o.dbDefaulted || o.kekFileDefaulted {
 		if err := os.MkdirAll(o.data, 0o700); err != nil {
 			return fmt.Errorf("data directory: %w", err)
@@ -122,6 +135,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	log.Info("database ready", "db", redactDSN(o.db))
+	if err := chooseDefaultTenant(ctx, store, o, fileSeed); err != nil {
+		return err
+	}
 
 	httpapi.InstallErrors()
 	var srv *tapis.Server
@@ -148,18 +164,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	defer func() { err = errors.Join(err, srv.Close()) }()
 	handler := srv.Handler()
 
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
-	tcp, _ := ln.Addr().(*net.TCPAddr)
-	if tcp == nil {
-		_ = ln.Close()
-		return fmt.Errorf("listen %s: not a TCP address", o.addr)
-	}
-	shown := displayAddr(tcp)
 	if err := seedRegistry(ctx, srv, o, fileSeed, fmt.Sprintf("localhost:%d", tcp.Port), shown, stdout, log); err != nil {
-		_ = ln.Close()
 		return err
 	}
 
@@ -172,9 +177,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Printed before serving (the port is bound already), so whoever sees a
+	// first answer has seen these lines.
+	fmt.Fprintf(stdout, "Tapis listening on http://%s\n", shown)
+	fmt.Fprintf(stdout, "Requests whose Host names no tenant's base URL act for tenant %q (-default-tenant).\n", o.defaultTenant)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "Tapis listening on http://%s\n", shown)
 	log.Info("listening", "addr", ln.Addr().String(), "site", o.site, "default_tenant", o.defaultTenant)
 
 	select {
