@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command mutate is the project's mutation check (scripts/mutate runs it
 // from the module root). It reads a list of small deliberate breaks of
 // security rules (scripts/mutations.txt), applies one at a time, runs the
@@ -317,10 +319,7 @@ func goTest(ctx context.Context, root string, pkgs []string, timeout time.Durati
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOFLAGS=") // no -race or -count from the caller's GOFLAGS
-	// Its own process group, so that Ctrl-C reaches this program, which
-	// kills the whole group and restores the tree; and the go command dies
-	// with this program should it be killed outright.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = testProcAttr()
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
