@@ -11,7 +11,11 @@ import (
 
 func TestPermissionsThroughHTTP(t *testing.T) {
 	env := testenv.New(t)
-	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", linuxSystem("ps")).Code)
+	// An execution system: a 403 on requireExecPerm can then only come from
+	// the permissions (on canExec=false it is SYSLIB_NOTEXEC whatever they are).
+	ps := linuxSystem("ps")
+	ps["canExec"], ps["jobRuntimes"] = true, []map[string]any{{"runtimeType": "DOCKER"}}
+	require.Equal(t, 201, sysDo(t, env, "testuser1", "POST", "/v3/systems", ps).Code)
 	perms := func(user string) []any {
 		r := sysDo(t, env, "testuser1", "GET", "/v3/systems/perms/ps/user/"+user, nil)
 		require.Equal(t, 200, r.Code, "body: %s", r.Raw)
@@ -28,7 +32,10 @@ func TestPermissionsThroughHTTP(t *testing.T) {
 	assert.Equal(t, 403, sysDo(t, env, "testuser2", "POST", "/v3/systems/ps/delete", nil).Code, "but only the owner deletes")
 	assert.Equal(t, 403, sysDo(t, env, "testuser2", "POST", "/v3/systems/perms/ps/user/testuser3", map[string]any{"permissions": []string{"READ"}}).Code,
 		"only the owner or an admin grants")
-	assert.Equal(t, 403, sysDo(t, env, "testuser2", "GET", "/v3/systems/ps?requireExecPerm=true", nil).Code, "READ is not EXECUTE")
+	noExec := sysDo(t, env, "testuser2", "GET", "/v3/systems/ps?requireExecPerm=true", nil)
+	assert.Equal(t, 403, noExec.Code, "READ is not EXECUTE")
+	assert.Contains(t, noExec.Message(), "SYSLIB_UNAUTH", "refused for the permission")
+	assert.NotContains(t, noExec.Message(), "SYSLIB_NOTEXEC", "ps can execute: the refusal is not about canExec")
 
 	bad := sysDo(t, env, "testuser1", "POST", "/v3/systems/perms/ps/user/testuser2", map[string]any{"permissions": []string{"WRITE", "READ"}})
 	assert.Equal(t, 400, bad.Code)
@@ -41,6 +48,7 @@ func TestPermissionsThroughHTTP(t *testing.T) {
 
 	require.Equal(t, 200, sysDo(t, env, "testuser1", "POST", "/v3/systems/perms/ps/user/testuser3", map[string]any{"permissions": []string{"*"}}).Code)
 	assert.Equal(t, []any{"READ", "MODIFY", "EXECUTE"}, perms("testuser3"))
+	assert.Equal(t, 200, sysDo(t, env, "testuser3", "GET", "/v3/systems/ps?requireExecPerm=true", nil).Code, "EXECUTE executes")
 	self := sysDo(t, env, "testuser3", "POST", "/v3/systems/perms/ps/user/testuser3/revoke", map[string]any{"permissions": []string{"MODIFY"}})
 	assert.Equal(t, 200, self.Code, "a user may drop their own MODIFY: %s", self.Raw)
 	assert.Equal(t, 403, sysDo(t, env, "testuser3", "POST", "/v3/systems/perms/ps/user/testuser3/revoke", map[string]any{"permissions": []string{"EXECUTE"}}).Code,

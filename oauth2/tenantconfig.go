@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -73,6 +74,10 @@ type configSecrets struct {
 	ImpersOAuthClientSecret string `json:"impers_oauth_client_secret,omitempty"`
 	ImpersadminPassword     string `json:"impersadmin_password,omitempty"`
 }
+
+// ErrCorruptSecrets means a tenant configuration's sealed secrets opened
+// but do not decode: the record is damaged (HTTP 500, nothing written).
+var ErrCorruptSecrets = errors.New("corrupt sealed secrets")
 
 func configAAD(tenantID string) []byte { return []byte("tapis-authenticator-config|" + tenantID) }
 
@@ -174,7 +179,12 @@ func (p *Provider) UpdateConfig(ctx context.Context, pr tenancy.Principal, u Con
 			if err != nil {
 				return TenantConfig{}, err
 			}
-			_ = json.Unmarshal(plain, &sec)
+			if err := json.Unmarshal(plain, &sec); err != nil {
+				// A corrupt record must not read as "no secrets": the update
+				// would then drop the secret it does not replace. The JSON
+				// error is not wrapped: its text may quote the plaintext.
+				return TenantConfig{}, fmt.Errorf("oauth2: the sealed secrets of tenant %s do not decode: %w", c.TenantID, ErrCorruptSecrets)
+			}
 		}
 		if u.ImpersOAuthClientSecret != nil {
 			sec.ImpersOAuthClientSecret = *u.ImpersOAuthClientSecret

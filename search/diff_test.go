@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis/internal/testseed"
 )
 
 // A differential property: random searches over random rows give the same
@@ -19,14 +20,11 @@ import (
 // to find the edges: NULLs, case, the wildcard and escape characters as
 // data, multi-byte characters, ties, timestamps that differ below the
 // microsecond or only in the length of their fraction.
+//
+// Seeds: three fixed ones and one from the clock (internal/testseed;
+// TAPIS_TEST_SEED replays one).
 func TestDifferential(t *testing.T) {
-	seeds := []uint64{20240601, 7, 1234567}
-	if s, err := strconv.ParseUint(os.Getenv("TAPIS_SEARCH_SEED"), 10, 64); err == nil {
-		seeds = []uint64{s}
-	}
-	for _, seed := range seeds {
-		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) { differential(t, seed) })
-	}
+	testseed.Run(t, []uint64{20240601, 7, 1234567}, differential)
 }
 
 func differential(t *testing.T, seed uint64) {

@@ -8,8 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sysSchema is the searchable columns of Systems (reference §7.4), plus the
-// name and default_access_method attributes the original's parser tests use.
+// sysSchema is a schema for the parser tests of this package: the columns
+// the original searches (reference §7.4, tenant and seq_id included) plus
+// the name and default_access_method attributes its parser tests use. It is
+// NOT the production allowlist, which refuses tenant and seq_id and accepts
+// uuid: systems.SearchSchema is tested in systems/search_test.go (this
+// package imports nothing of ours). Tests here check the mechanism: lookup
+// and refusal of what a schema does not list.
 var sysSchema = MustSchema(
 	Attr{Name: "tenant", Type: String},
 	Attr{Name: "id", Type: String},
@@ -74,7 +79,7 @@ func TestLookup(t *testing.T) {
 		require.True(t, ok, name)
 		assert.Equal(t, "id", a.Name)
 	}
-	for _, name := range []string{"systemtype", "SYSTEMTYPE", "notes", "jobRuntimes", "uuid", "isPublic", "", "1a", "a-b", "tags.x"} {
+	for _, name := range []string{"systemtype", "SYSTEMTYPE", "notes", "jobRuntimes", "notInTheSchema", "isPublic", "", "1a", "a-b", "tags.x"} {
 		_, ok := sysSchema.Lookup(name)
 		assert.False(t, ok, name)
 	}

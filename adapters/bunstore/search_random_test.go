@@ -1,11 +1,9 @@
 package bunstore_test
 
 import (
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
+	"github.com/tapis-go/tapis/internal/testseed"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/systems/systemstest"
 )
@@ -13,23 +11,13 @@ import (
 // searchRandomRounds is the number of random filters per seed.
 const searchRandomRounds = 300
 
-// searchRandomSeeds are a fixed seed and one from the clock, or only
-// TAPIS_SEARCH_SEED when it is set (to replay a failure).
-func searchRandomSeeds(t *testing.T) []int64 {
-	if s, err := strconv.ParseInt(os.Getenv("TAPIS_SEARCH_SEED"), 10, 64); err == nil {
-		return []int64{s}
-	}
-	now := time.Now().UnixNano()
-	t.Logf("random search seeds: 20260601 and %d (replay one with TAPIS_SEARCH_SEED=<seed>)", now)
-	return []int64{20260601, now}
-}
-
+// runSearchRandom checks the store against search.Eval on random filters
+// for the seeds of internal/testseed (a fixed one and one from the clock;
+// TAPIS_TEST_SEED replays one).
 func runSearchRandom(t *testing.T, open backend) {
-	for _, seed := range searchRandomSeeds(t) {
-		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
-			systemstest.RunRandomSearchTests(t, func(t *testing.T) systems.Store { return open(t) }, seed, searchRandomRounds)
-		})
-	}
+	testseed.Run(t, []uint64{20260601}, func(t *testing.T, seed uint64) {
+		systemstest.RunRandomSearchTests(t, func(t *testing.T) systems.Store { return open(t) }, int64(seed), searchRandomRounds)
+	})
 }
 
 // TestSearchRandomSQLiteFile: random filters agree between the SQLite store

@@ -28,60 +28,104 @@ import (
 // ListSystems and CountSystems give exactly what search.Eval,
 // search.CompareRows and systems.ByID give over the same rows in memory.
 //
+// search.Eval is an independent oracle for the SQL stores only: a store
+// that filters with search.Eval itself (the memory store) runs
+// RunRandomSearchTestsAgainst with an SQL store as its oracle instead.
+//
 // The same seed gives the same rows and filters, so a failure is reproduced
 // by running the seed it prints again. newStore must return a fresh, empty
 // store.
 func RunRandomSearchTests(t *testing.T, newStore func(t *testing.T) systems.Store, seed int64, rounds int) {
 	t.Helper()
-	ctx := context.Background()
 	g := newRandGen(seed)
-	rows := g.systems("dev", "", 120)
 	st := newStore(t)
-	for _, s := range rows {
-		require.NoError(t, st.CreateSystem(ctx, s, History(s.Tenant, s.ID, systems.OpCreate, `{}`)), "seed %d", seed)
-	}
+	rows := g.load(t, seed, st)
+	runRandom(t, g, st, seed, rounds, "search.Eval", func(_ context.Context, f systems.ListFilter) ([]string, int, error) {
+		all := f
+		all.Limit, all.Skip = 0, 0
+		return idsOf(expectRows(rows, f)), len(expectRows(rows, all)), nil
+	})
+}
+
+// RunRandomSearchTestsAgainst is RunRandomSearchTests with another store
+// as the oracle: both get the same rows, and every random filter must give
+// the same ids, in the same order, and the same count on both.
+func RunRandomSearchTestsAgainst(t *testing.T, newStore, newOracle func(t *testing.T) systems.Store, seed int64, rounds int) {
+	t.Helper()
+	g := newRandGen(seed)
+	st, oracle := newStore(t), newOracle(t)
+	g.load(t, seed, st, oracle)
+	runRandom(t, g, st, seed, rounds, "the oracle store", func(ctx context.Context, f systems.ListFilter) ([]string, int, error) {
+		list, err := oracle.ListSystems(ctx, "dev", f)
+		if err != nil {
+			return nil, 0, err
+		}
+		n, err := oracle.CountSystems(ctx, "dev", f)
+		return idsOf(list), n, err
+	})
+}
+
+// oracleFunc answers a filter as ListSystems (ids) and CountSystems would.
+type oracleFunc func(ctx context.Context, f systems.ListFilter) (ids []string, count int, err error)
+
+// load makes the random rows of tenant dev and the decoys of tenant other
+// and stores them in every store; it returns (and keeps in g) dev's rows.
+func (g *randGen) load(t *testing.T, seed int64, stores ...systems.Store) []systems.System {
+	t.Helper()
+	ctx := context.Background()
+	rows := g.systems("dev", "", 120)
+	all := slices.Clone(rows)
 	// Decoys: dev's systems copied into another tenant (same ids, same
 	// attributes, so a filter that leaks across tenants shows twice), and
 	// systems of their own.
 	for _, s := range rows[:30] {
 		d := s.Clone()
 		d.Tenant = "other"
-		require.NoError(t, st.CreateSystem(ctx, d, History(d.Tenant, d.ID, systems.OpCreate, `{}`)), "seed %d", seed)
+		all = append(all, d)
 	}
-	for _, s := range g.systems("other", "decoy-", 20) {
-		require.NoError(t, st.CreateSystem(ctx, s, History(s.Tenant, s.ID, systems.OpCreate, `{}`)), "seed %d", seed)
+	all = append(all, g.systems("other", "decoy-", 20)...)
+	for _, st := range stores {
+		for _, s := range all {
+			require.NoError(t, st.CreateSystem(ctx, s, History(s.Tenant, s.ID, systems.OpCreate, `{}`)), "seed %d", seed)
+		}
 	}
+	g.rows = rows
+	return rows
+}
 
+// runRandom compares st with the oracle on rounds random filters.
+func runRandom(t *testing.T, g *randGen, st systems.Store, seed int64, rounds int, oracleName string, oracle oracleFunc) {
+	t.Helper()
+	ctx := context.Background()
+	rows := g.rows
 	failures, nonEmpty, returned := 0, 0, 0
 	for round := range rounds {
 		f := g.filter(rows)
 		got, err := st.ListSystems(ctx, "dev", f)
 		require.NoError(t, err, "seed %d round %d: %s", seed, round, describeFilter(f))
-		want := expectRows(rows, f)
-		all := f
-		all.Limit, all.Skip = 0, 0
-		wantCount := len(expectRows(rows, all))
 		// CountSystems ignores Limit and Skip: it gets them anyway.
 		n, err := st.CountSystems(ctx, "dev", f)
 		require.NoError(t, err, "seed %d round %d: %s", seed, round, describeFilter(f))
+		wantIDs, wantCount, err := oracle(ctx, f)
+		require.NoError(t, err, "seed %d round %d: %s: %s", seed, round, oracleName, describeFilter(f))
 
-		gotIDs, wantIDs := idsOf(got), idsOf(want)
+		gotIDs := idsOf(got)
 		if !slices.Equal(gotIDs, wantIDs) || n != wantCount {
 			failures++
-			t.Errorf("seed %d round %d: the store and search.Eval disagree\n%s\nstore: %d rows %v\neval:  %d rows %v\ncount: store %d, eval %d%s",
-				seed, round, describeFilter(f), len(gotIDs), gotIDs, len(wantIDs), wantIDs, n, wantCount,
-				diagnoseLeaves(ctx, st, rows, f.Search))
+			t.Errorf("seed %d round %d: the store and %s disagree\n%s\nstore:  %d rows %v\noracle: %d rows %v\ncount: store %d, oracle %d%s",
+				seed, round, oracleName, describeFilter(f), len(gotIDs), gotIDs, len(wantIDs), wantIDs, n, wantCount,
+				diagnoseLeaves(ctx, st, rows, f.Search, oracle))
 			if failures >= 3 {
 				t.Fatalf("seed %d: stopping after %d disagreements", seed, failures)
 			}
 		}
-		if len(want) > 0 {
+		if len(wantIDs) > 0 {
 			nonEmpty++
 		}
-		returned += len(want)
+		returned += len(wantIDs)
 	}
-	t.Logf("seed %d: %d random filters over %d systems; %d returned rows (%d rows in all), %d returned none",
-		seed, rounds, len(rows), nonEmpty, returned, rounds-nonEmpty)
+	t.Logf("seed %d: %d random filters over %d systems, checked against %s; %d returned rows (%d rows in all), %d returned none",
+		seed, rounds, len(rows), oracleName, nonEmpty, returned, rounds-nonEmpty)
 }
 
 // describeFilter shows a filter in full: the search tree (with the SQL the
@@ -116,8 +160,8 @@ func describeFilter(f systems.ListFilter) string {
 
 // diagnoseLeaves runs each condition of a failing tree on its own (deleted
 // systems included, no order or paging) and lists those on which the store
-// and search.Eval disagree: usually the culprit.
-func diagnoseLeaves(ctx context.Context, st systems.Store, rows []systems.System, n search.Node) string {
+// and the oracle disagree: usually the culprit.
+func diagnoseLeaves(ctx context.Context, st systems.Store, rows []systems.System, n search.Node, oracle oracleFunc) string {
 	var leaves []search.Cond
 	var walk func(search.Node)
 	walk = func(n search.Node) {
@@ -143,10 +187,14 @@ func diagnoseLeaves(ctx context.Context, st systems.Store, rows []systems.System
 			fmt.Fprintf(&b, "\n  leaf %v alone: error %v", c, err)
 			continue
 		}
-		want := expectRows(rows, f)
-		if g, w := idsOf(got), idsOf(want); !slices.Equal(g, w) {
-			fmt.Fprintf(&b, "\n  leaf %v alone disagrees:\n    store only: %v\n    eval only:  %v", c, minus(g, w), minus(w, g))
-			for _, id := range append(minus(g, w), minus(w, g)...) {
+		want, _, err := oracle(ctx, f)
+		if err != nil {
+			fmt.Fprintf(&b, "\n  leaf %v alone: the oracle's error %v", c, err)
+			continue
+		}
+		if g := idsOf(got); !slices.Equal(g, want) {
+			fmt.Fprintf(&b, "\n  leaf %v alone disagrees:\n    store only:  %v\n    oracle only: %v", c, minus(g, want), minus(want, g))
+			for _, id := range append(minus(g, want), minus(want, g)...) {
 				i := slices.IndexFunc(rows, func(s systems.System) bool { return s.ID == id })
 				if i >= 0 && c.Attr != nil {
 					fmt.Fprintf(&b, "\n    %s.%s = %#v", id, c.Attr.Name, systems.Row(rows[i]).Field(c.Attr.Name))
@@ -201,6 +249,7 @@ var (
 
 type randGen struct {
 	r        *rand.Rand
+	rows     []systems.System // tenant dev's, once loaded
 	times    []time.Time
 	attrs    []*search.Attr
 	focus    []*search.Attr

@@ -1,0 +1,10 @@
+package main
+
+import "syscall"
+
+// testProcAttr puts go test in its own process group, so that Ctrl-C
+// reaches this program, which kills the whole group and restores the tree;
+// and the go command dies with this program should it be killed outright.
+func testProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
