@@ -49,7 +49,11 @@ func measureBackend(ctx context.Context, backend string, o options, t *table) er
 	fmt.Fprintf(t.out, "%s: %d systems loaded in %v\n", backend, in.loaded+1, time.Since(began).Round(time.Millisecond))
 	n := label(o.systems)
 
-	get8, err := in.getRow(ctx, t, o, 8, n, o.cpuProfile)
+	profile := ""
+	if o.cpuProfile != "" {
+		profile = o.cpuProfile + "." + backend
+	}
+	get8, err := in.getRow(ctx, t, o, 8, n, profile)
 	if err != nil {
 		return err
 	}
