@@ -23,8 +23,11 @@ import (
 // Store implements tenancy.Store and oauth2.Store on a bun database, SQLite
 // or PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	db *bun.DB
-	pg bool
+	db    *bun.DB
+	pg    bool
+	stmts stmtCache
+	hooks []bun.QueryHook
+	q     queries
 }
 
 var (
@@ -78,6 +81,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	var db *bun.DB
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		// bun's pgdriver, not pgx's stdlib driver: measured side by side
+		// in one process on the same schema (issue 16), pgx served the
+		// prepared point reads at 0.78x and bun's own queries at 0.76x of
+		// pgdriver (medians of 5 runs; a 100-row search 1.13x).
 		connector, err := pgConnector(dsn)
 		if err != nil {
 			return nil, err
@@ -182,11 +189,14 @@ func sqliteDSN(spec string) (name string, memory bool, err error) {
 // PostgreSQL. The caller keeps the pool settings (and, for SQLite, the
 // pragmas: foreign_keys(1) and _txlock=immediate are strongly advised).
 func New(db *bun.DB) *Store {
-	return &Store{db: db, pg: db.Dialect().Name() == dialect.PG}
+	return &Store{db: db, pg: db.Dialect().Name() == dialect.PG, q: newQueries(db)}
 }
 
 // DB returns the underlying bun database.
 func (s *Store) DB() *bun.DB { return s.db }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}

@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -69,14 +70,16 @@ func (s *Store) PurgeSystem(ctx context.Context, tenant, id string) error {
 	return deleteErr(err, what)
 }
 
-// GetSystem implements systems.Store.
+// GetSystem implements systems.Store (one prepared point read).
 func (s *Store) GetSystem(ctx context.Context, tenant, id string) (systems.System, error) {
-	row := new(systemRow)
-	err := s.db.NewSelect().Model(row).Where("tenant = ?", tenant).Where("id = ?", id).Scan(ctx)
-	if err != nil {
+	var rows []systemRow
+	if err := s.selectInto(ctx, &rows, s.q.getSystem, tenant, id); err != nil {
 		return systems.System{}, readErr(err, "get system")
 	}
-	return row.domain()
+	if len(rows) == 0 {
+		return systems.System{}, readErr(sql.ErrNoRows, "get system")
+	}
+	return rows[0].domain()
 }
 
 // SaveSystems implements systems.Store. Every system and record must be of
