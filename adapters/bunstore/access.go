@@ -185,6 +185,25 @@ func (s *Store) Shares(ctx context.Context, tenant, systemID string) ([]systems.
 	return out, nil
 }
 
+// SharesOf implements systems.AccessStore: one query for every system
+// named (the ids are bound as arguments).
+func (s *Store) SharesOf(ctx context.Context, tenant string, systemIDs []string) (map[string][]systems.Share, error) {
+	out := map[string][]systems.Share{}
+	ids := uniq(systemIDs)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []shareRow
+	q := s.q.sharesOf + inList(len(ids)) + " ORDER BY system_id, grantee"
+	if err := s.selectDynamic(ctx, &rows, q, append([]any{tenant}, stringArgs(ids)...)...); err != nil {
+		return nil, readErr(err, "list system shares")
+	}
+	for _, r := range rows {
+		out[r.SystemID] = append(out[r.SystemID], systems.Share{Grantee: r.Grantee, Grantor: r.Grantor})
+	}
+	return out, nil
+}
+
 // accessibleSystemsSQL lists, once each and in byte order, the systems on
 // which a user holds READ or MODIFY or that are shared with the user or
 // publicly. Each branch is scoped by tenant and reads a covering index of
@@ -252,4 +271,23 @@ func (s *Store) LoginUser(ctx context.Context, tenant, systemID, tapisUser strin
 		return "", nil
 	}
 	return logins[0], nil
+}
+
+// LoginUsers implements systems.AccessStore: one query for every system
+// named.
+func (s *Store) LoginUsers(ctx context.Context, tenant, tapisUser string, systemIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	ids := uniq(systemIDs)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []loginRow
+	q := s.q.loginUsers + inList(len(ids))
+	if err := s.selectDynamic(ctx, &rows, q, append([]any{tenant, tapisUser}, stringArgs(ids)...)...); err != nil {
+		return nil, readErr(err, "read login users")
+	}
+	for _, r := range rows {
+		out[r.SystemID] = r.LoginUser
+	}
+	return out, nil
 }

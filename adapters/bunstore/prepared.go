@@ -152,6 +152,29 @@ func (s *Store) selectInto(ctx context.Context, dest any, query string, args ...
 	return s.db.ScanRows(ctx, rows, dest)
 }
 
+// selectDynamic is selectInto for a text built at run time whose shape
+// varies with the number of arguments (IN lists): bound, not prepared.
+func (s *Store) selectDynamic(ctx context.Context, dest any, query string, args ...any) error {
+	rows, err := s.query(ctx, false, false, query, args...)
+	if err != nil {
+		return err
+	}
+	return s.db.ScanRows(ctx, rows, dest)
+}
+
+// inList is "(?, ?, ...)" with n placeholders.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+func stringArgs(l []string) []any {
+	out := make([]any, len(l))
+	for i, v := range l {
+		out[i] = v
+	}
+	return out
+}
+
 // columnList is the quoted, comma-separated column list of a row struct,
 // in bun's order.
 func columnList(db *bun.DB, model any) string {
@@ -167,6 +190,8 @@ func columnList(db *bun.DB, model any) string {
 // from the row structs.
 type queries struct {
 	getSystem, shares, loginUser, userPerms, revoked string
+	// Heads of queries completed by an IN list of system ids.
+	sharesOf, loginUsers string
 }
 
 func newQueries(db *bun.DB) queries {
@@ -176,5 +201,8 @@ func newQueries(db *bun.DB) queries {
 		loginUser: "SELECT login_user FROM system_login_users WHERE tenant = ? AND system_id = ? AND tapis_user = ?",
 		userPerms: "SELECT perm FROM system_perms WHERE tenant = ? AND system_id = ? AND user_name = ?",
 		revoked:   "SELECT 1 FROM token_revocations WHERE tenant_id = ? AND jti = ?",
+		sharesOf:  "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND system_id IN ",
+		loginUsers: "SELECT " + columnList(db, (*loginRow)(nil)) +
+			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND system_id IN ",
 	}
 }
