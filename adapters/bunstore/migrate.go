@@ -94,6 +94,7 @@ func loadMigrations(dir string) ([]migration, error) {
 // one transaction, every embedded migration of the dialect that the
 // schema_migrations table does not list yet. Running it again is a no-op, and
 // concurrent runs (several processes starting at once) wait for each other.
+// Then it calls Optimize.
 func (s *Store) Migrate(ctx context.Context) error {
 	migs, err := loadMigrations(s.dialectDir())
 	if err != nil {
@@ -132,6 +133,30 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("bunstore: migrate: %w", err)
+	}
+	return s.Optimize(ctx)
+}
+
+// Optimize refreshes the statistics the query planner chooses indexes by,
+// where they are missing or stale. On SQLite it runs PRAGMA optimize over
+// every table (bounded by analysis_limit, so it costs milliseconds):
+// without statistics SQLite prefers reading a tenant in id order to
+// sorting a few matches of an index. PostgreSQL's autovacuum keeps its own
+// statistics, so it does nothing there. Migrate calls it; a long-running
+// server calls it now and then (tapis.Server does every ten minutes).
+func (s *Store) Optimize(ctx context.Context) error {
+	if s.pg {
+		return nil
+	}
+	conn, err := s.db.DB.Conn(ctx) // analysis_limit is a setting of the connection
+	if err != nil {
+		return fmt.Errorf("bunstore: optimize: %w", err)
+	}
+	defer conn.Close()
+	for _, pragma := range []string{"PRAGMA analysis_limit=1000", "PRAGMA optimize=0x10002"} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return fmt.Errorf("bunstore: optimize: %w", err)
+		}
 	}
 	return nil
 }

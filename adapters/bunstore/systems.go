@@ -271,10 +271,23 @@ func (s *Store) filterSystems(q *bun.SelectQuery, tenant string, f systems.ListF
 		q = q.Where("deleted = ?", false)
 	}
 	if v := f.Visible; v != nil {
-		if len(v.IDs) == 0 {
+		switch {
+		case len(v.IDs) == 0:
 			q = q.Where("owner = ?", v.Owner)
-		} else {
+		case s.pg:
+			// PostgreSQL unions the two index scans (BitmapOr).
 			q = q.Where("(owner = ? OR id IN (?))", v.Owner, bun.List(v.IDs))
+		default:
+			// SQLite, given the OR, walks the whole tenant in id order to
+			// spare a sort; the same set as one id list probes the primary
+			// key in order and stops at the page's end (issue 16).
+			args := make([]any, 0, 2+len(v.IDs))
+			args = append(args, tenant, v.Owner)
+			for _, id := range v.IDs {
+				args = append(args, id)
+			}
+			q = q.Where("id IN (SELECT id FROM systems WHERE tenant = ? AND owner = ? UNION ALL VALUES "+
+				strings.TrimSuffix(strings.Repeat("(?), ", len(v.IDs)), ", ")+")", args...)
 		}
 	}
 	if f.Search != nil {

@@ -274,14 +274,15 @@ func (in *instance) loadSystems(ctx context.Context, n int) error {
 	}
 	in.loaded += n
 	if in.backend == "postgres" {
-		// What autovacuum would do a little later: fresh statistics.
-		if _, err := db.ExecContext(ctx, "ANALYZE systems"); err != nil {
-			return err
-		}
-	} else if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		// What autovacuum does a little later: fresh statistics.
+		_, err := db.ExecContext(ctx, "ANALYZE systems")
 		return err
 	}
-	return nil
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return err
+	}
+	// What the server's housekeeping does every ten minutes.
+	return in.store.Optimize(ctx)
 }
 
 func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
