@@ -29,7 +29,7 @@ type ListOptions struct {
 }
 
 // listSystems runs a listing with the conditions already parsed.
-func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]map[string]any], error) {
+func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]SystemJSON], error) {
 	lt, err := systems.ParseListType(o.ListType)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(list))
+	out := make([]SystemJSON, 0, len(list))
 	for _, s := range list {
 		out = append(out, selectFields(s, shape))
 	}
@@ -71,21 +71,6 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	return res, nil
 }
 
-// selectFields renders a system for a parsed select.
-func selectFields(s systems.System, sel search.Select) map[string]any {
-	full := systemFull(s)
-	if sel.All {
-		return full
-	}
-	out := map[string]any{"id": s.ID}
-	for _, n := range sel.Fields {
-		if v, ok := full[n]; ok && n != "importRefId" {
-			out[n] = v
-		}
-	}
-	return out
-}
-
 type queryKey struct{}
 
 // queryMiddleware keeps the raw query for GET /v3/systems/search, whose
@@ -100,7 +85,7 @@ func (h *handlers) registerSearch(api huma.API) {
 	register(api, h, huma.Operation{OperationID: "searchSystemsQueryParameters", Method: http.MethodGet, Path: "/v3/systems/search",
 		Summary: "Search systems: each query parameter attr.op=value is a condition.", Tags: tags,
 		Middlewares: huma.Middlewares{queryMiddleware}}, authRequired,
-		func(ctx context.Context, in *ListOptions) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *ListOptions) (*SysOutput[[]SystemJSON], error) {
 			q, _ := ctx.Value(queryKey{}).(url.Values)
 			node, err := search.ParseParams(q, systems.SearchSchema, nil, search.DefaultLimits)
 			if err != nil {
@@ -116,7 +101,7 @@ func (h *handlers) registerSearch(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "searchSystemsRequestBody", Method: http.MethodPost, Path: "/v3/systems/search",
 		Summary: "Search systems with SQL-like conditions.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *bodyIn) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *bodyIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if strings.TrimSpace(strings.Join(in.Body.Search, " ")) != "" {
 				n, err := search.ParseSQL(in.Body.Search, systems.SearchSchema, search.DefaultLimits)

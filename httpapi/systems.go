@@ -73,7 +73,7 @@ func (h *handlers) registerSystems(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "getSystem", Method: http.MethodGet, Path: "/v3/systems/{systemId}",
 		Summary: "Get a system.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *getIn) (*SysOutput[map[string]any], error) {
+		func(ctx context.Context, in *getIn) (*SysOutput[SystemJSON], error) {
 			p := principalOf(ctx)
 			sel := in.Select
 			if sel == "" {
@@ -95,7 +95,7 @@ func (h *handlers) registerSystems(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "getSystems", Method: http.MethodGet, Path: "/v3/systems",
 		Summary: "List systems.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *listIn) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *listIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if in.Search != "" {
 				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits)
