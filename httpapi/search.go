@@ -50,7 +50,8 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	withShares := shape.All || slices.Contains(shape.Fields, "isPublic") || slices.Contains(shape.Fields, "sharedWithUsers")
 	list, total, err := h.svc.Systems.List(ctx, principalOf(ctx), systems.ListQuery{ListType: lt, ShowDeleted: search.ParseFlag(o.ShowDeleted),
 		Search: search.AndOf(node, pg.After), Order: orders, Limit: pg.Limit, Skip: pg.Skip,
-		ComputeTotal: search.ParseFlag(o.ComputeTotal), WithShares: withShares, ImpersonationID: o.ImpersonationID})
+		ComputeTotal: search.ParseFlag(o.ComputeTotal), WithShares: withShares, ImpersonationID: o.ImpersonationID,
+		Fields: shape.Fields})
 	if err != nil {
 		return nil, err
 	}

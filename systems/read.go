@@ -333,6 +333,9 @@ type ListQuery struct {
 	WithShares bool
 	// ImpersonationID lists as that user (tenant admins, some services).
 	ImpersonationID string
+	// Fields, when non-nil, names the attributes the caller returns (see
+	// ListFilter.Fields); nil reads them all.
+	Fields []string
 }
 
 // List returns the systems the principal sees under the list type
@@ -348,7 +351,7 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 	if p.Username == "" {
 		return nil, 0, errorf(ErrForbidden, "SYSLIB_UNAUTH A user is needed to list systems.")
 	}
-	f := ListFilter{IncludeDeleted: q.ShowDeleted, Search: q.Search, Order: q.Order, Limit: q.Limit, Skip: q.Skip}
+	f := ListFilter{IncludeDeleted: q.ShowDeleted, Search: q.Search, Order: q.Order, Limit: q.Limit, Skip: q.Skip, Fields: q.Fields}
 	switch q.ListType {
 	case ListOwned, "":
 		f.Owner = p.Username

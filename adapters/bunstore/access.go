@@ -185,8 +185,8 @@ func (s *Store) Shares(ctx context.Context, tenant, systemID string) ([]systems.
 	return out, nil
 }
 
-// SharesOf implements systems.AccessStore: one query for every system
-// named (the ids are bound as arguments).
+// SharesOf implements systems.AccessStore: one prepared query for every
+// system named (the ids bound as one JSON array).
 func (s *Store) SharesOf(ctx context.Context, tenant string, systemIDs []string) (map[string][]systems.Share, error) {
 	out := map[string][]systems.Share{}
 	ids := uniq(systemIDs)
@@ -194,8 +194,7 @@ func (s *Store) SharesOf(ctx context.Context, tenant string, systemIDs []string)
 		return out, nil
 	}
 	var rows []shareRow
-	q := s.q.sharesOf + inList(len(ids)) + " ORDER BY system_id, grantee"
-	if err := s.selectDynamic(ctx, &rows, q, append([]any{tenant}, stringArgs(ids)...)...); err != nil {
+	if err := s.selectInto(ctx, &rows, s.q.sharesOf, tenant, idsArg(ids)); err != nil {
 		return nil, readErr(err, "list system shares")
 	}
 	for _, r := range rows {
@@ -273,8 +272,8 @@ func (s *Store) LoginUser(ctx context.Context, tenant, systemID, tapisUser strin
 	return logins[0], nil
 }
 
-// LoginUsers implements systems.AccessStore: one query for every system
-// named.
+// LoginUsers implements systems.AccessStore: one prepared query for every
+// system named.
 func (s *Store) LoginUsers(ctx context.Context, tenant, tapisUser string, systemIDs []string) (map[string]string, error) {
 	out := map[string]string{}
 	ids := uniq(systemIDs)
@@ -282,8 +281,7 @@ func (s *Store) LoginUsers(ctx context.Context, tenant, tapisUser string, system
 		return out, nil
 	}
 	var rows []loginRow
-	q := s.q.loginUsers + inList(len(ids))
-	if err := s.selectDynamic(ctx, &rows, q, append([]any{tenant, tapisUser}, stringArgs(ids)...)...); err != nil {
+	if err := s.selectInto(ctx, &rows, s.q.loginUsers, tenant, tapisUser, idsArg(ids)); err != nil {
 		return nil, readErr(err, "read login users")
 	}
 	for _, r := range rows {

@@ -184,7 +184,7 @@ func runSearchPlans(t *testing.T, open backend, pg bool) {
 				return err
 			})
 			require.Len(t, queries, 1)
-			plan := explain(ctx, t, st, pg, queries[0])
+			plan := explain(ctx, t, st, pg, queries[0], log.lastArgs())
 			t.Logf("%d found; plan:\n%s", found, plan)
 			for _, bad := range fullScans(plan, pg) {
 				assert.Failf(t, "a full scan where an index should serve", "%s\nin the plan of\n%s\n%s", bad, queries[0], plan)
@@ -194,13 +194,16 @@ func runSearchPlans(t *testing.T, open backend, pg bool) {
 }
 
 // explain returns the plan of the store's query, one step a line.
-func explain(ctx context.Context, t *testing.T, st *bunstore.Store, pg bool, query string) string {
+func explain(ctx context.Context, t *testing.T, st *bunstore.Store, pg bool, query string, args []any) string {
 	t.Helper()
 	prefix := "EXPLAIN QUERY PLAN "
 	if pg {
 		prefix = "EXPLAIN "
+		for n := 1; strings.Contains(query, "?"); n++ {
+			query = strings.Replace(query, "?", fmt.Sprintf("$%d", n), 1)
+		}
 	}
-	rows, err := st.DB().DB.QueryContext(ctx, prefix+query)
+	rows, err := st.DB().DB.QueryContext(ctx, prefix+query, args...)
 	require.NoError(t, err)
 	defer rows.Close()
 	var lines []string

@@ -3,6 +3,7 @@ package bunstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"reflect"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Prepared statements. bun writes every argument into the SQL text, so each
@@ -152,27 +154,21 @@ func (s *Store) selectInto(ctx context.Context, dest any, query string, args ...
 	return s.db.ScanRows(ctx, rows, dest)
 }
 
-// selectDynamic is selectInto for a text built at run time whose shape
-// varies with the number of arguments (IN lists): bound, not prepared.
-func (s *Store) selectDynamic(ctx context.Context, dest any, query string, args ...any) error {
-	rows, err := s.query(ctx, false, false, query, args...)
-	if err != nil {
-		return err
+// inIDs is a condition "column is one of a list", the list bound as one
+// JSON array argument (idsArg): the text stays the same whatever the
+// number of ids (so it can be prepared), and no list outgrows the bind
+// variables a statement may have (32766 in SQLite, 65535 in PostgreSQL).
+func inIDs(pg bool, column string) string {
+	if pg {
+		return column + " = ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))"
 	}
-	return s.db.ScanRows(ctx, rows, dest)
+	return column + " IN (SELECT value FROM json_each(?))"
 }
 
-// inList is "(?, ?, ...)" with n placeholders.
-func inList(n int) string {
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
-}
-
-func stringArgs(l []string) []any {
-	out := make([]any, len(l))
-	for i, v := range l {
-		out[i] = v
-	}
-	return out
+// idsArg is the argument of inIDs.
+func idsArg(ids []string) string {
+	b, _ := json.Marshal(ids) // strings: never fails
+	return string(b)
 }
 
 // columnList is the quoted, comma-separated column list of a row struct,
@@ -186,23 +182,76 @@ func columnList(db *bun.DB, model any) string {
 	return strings.Join(names, ", ")
 }
 
+// systemAttrColumns maps the attributes of a system (wire names) to the
+// columns that fill them, for ListFilter.Fields; attributes computed
+// elsewhere (isPublic, sharedWithUsers) need none.
+var systemAttrColumns = map[string][]string{
+	"id": nil, "tenant": nil, "effectiveUserId": nil, "isDynamicEffectiveUser": nil, // always read
+	"description": {"description"}, "systemType": {"system_type"}, "owner": {"owner"}, "host": {"host"},
+	"enabled": {"enabled"}, "defaultAuthnMethod": {"default_authn_method"},
+	"authnCredential": {"default_authn_method"}, "bucketName": {"bucket_name"}, "rootDir": {"root_dir"},
+	"port": {"port"}, "useProxy": {"use_proxy"}, "proxyHost": {"proxy_host"}, "proxyPort": {"proxy_port"},
+	"dtnSystemId": {"dtn_system_id"}, "canExec": {"can_exec"}, "canRunBatch": {"can_run_batch"},
+	"enableCmdPrefix": {"enable_cmd_prefix"}, "mpiCmd": {"mpi_cmd"}, "jobRuntimes": {"job_runtimes"},
+	"jobWorkingDir": {"job_working_dir"}, "jobEnvVariables": {"job_env_variables"}, "jobMaxJobs": {"job_max_jobs"},
+	"jobMaxJobsPerUser": {"job_max_jobs_per_user"}, "batchScheduler": {"batch_scheduler"},
+	"batchLogicalQueues": {"batch_logical_queues"}, "batchDefaultLogicalQueue": {"batch_default_logical_queue"},
+	"batchSchedulerProfile": {"batch_scheduler_profile"}, "jobCapabilities": {"job_capabilities"},
+	"tags": {"tags"}, "notes": {"notes"}, "importRefId": {"import_ref_id"}, "uuid": {"uuid"},
+	"allowChildren": {"allow_children"}, "parentId": {"parent_id"}, "deleted": {"deleted"},
+	"created": {"created"}, "updated": {"updated"},
+}
+
+// systemColumns is the column list of a listing: every column for nil
+// fields, else those of the named attributes besides tenant, id and
+// effective_user_id, in the table's order.
+func (s *Store) systemColumns(fields []string) string {
+	if fields == nil {
+		return s.q.systemCols
+	}
+	want := map[string]bool{"tenant": true, "id": true, "effective_user_id": true}
+	for _, f := range fields {
+		for _, c := range systemAttrColumns[f] {
+			want[c] = true
+		}
+	}
+	var cols []string
+	for _, c := range s.q.systemColNames {
+		if want[c] {
+			cols = append(cols, `"`+c+`"`)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
 // queries are the fixed texts of the prepared queries, built once per Store
 // from the row structs.
 type queries struct {
+	// systemCols lists every column of systems (quoted); systemColNames
+	// names them.
+	systemCols                                       string
+	systemColNames                                   []string
 	getSystem, shares, loginUser, userPerms, revoked string
-	// Heads of queries completed by an IN list of system ids.
+	// Reads of several systems at once (an inIDs condition).
 	sharesOf, loginUsers string
 }
 
 func newQueries(db *bun.DB) queries {
+	pg := db.Dialect().Name() == dialect.PG
+	var names []string
+	for _, f := range db.Table(reflect.TypeFor[systemRow]()).Fields {
+		names = append(names, f.Name)
+	}
 	return queries{
+		systemCols: columnList(db, (*systemRow)(nil)), systemColNames: names,
 		getSystem: "SELECT " + columnList(db, (*systemRow)(nil)) + " FROM systems WHERE tenant = ? AND id = ?",
 		shares:    "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND system_id = ? ORDER BY grantee",
 		loginUser: "SELECT login_user FROM system_login_users WHERE tenant = ? AND system_id = ? AND tapis_user = ?",
 		userPerms: "SELECT perm FROM system_perms WHERE tenant = ? AND system_id = ? AND user_name = ?",
 		revoked:   "SELECT 1 FROM token_revocations WHERE tenant_id = ? AND jti = ?",
-		sharesOf:  "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND system_id IN ",
+		sharesOf: "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND " +
+			inIDs(pg, "system_id") + " ORDER BY system_id, grantee",
 		loginUsers: "SELECT " + columnList(db, (*loginRow)(nil)) +
-			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND system_id IN ",
+			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND " + inIDs(pg, "system_id"),
 	}
 }

@@ -65,7 +65,11 @@ func measureBackend(ctx context.Context, backend string, o options, t *table) er
 			return err
 		}
 	}
-	small, err := in.searchRow(ctx, t, o, n)
+	searchProfile := ""
+	if o.cpuProfile != "" {
+		searchProfile = o.cpuProfile + ".search." + backend
+	}
+	small, err := in.searchRow(ctx, t, o, n, searchProfile)
 	if err != nil {
 		return err
 	}
@@ -83,7 +87,7 @@ func measureBackend(ctx context.Context, backend string, o options, t *table) er
 	if err != nil {
 		return err
 	}
-	large, err := in.searchRow(ctx, t, o, nl)
+	large, err := in.searchRow(ctx, t, o, nl, "")
 	if err != nil {
 		return err
 	}
@@ -174,7 +178,7 @@ type searchFigures struct{ p50, p95, rawP50, rawP95 time.Duration }
 
 // searchRow: the three-condition search over HTTP, one call at a time,
 // beside the raw SQL query on the store's own pool, in alternation.
-func (in *instance) searchRow(ctx context.Context, t *table, o options, n string) (searchFigures, error) {
+func (in *instance) searchRow(ctx context.Context, t *table, o options, n, profile string) (searchFigures, error) {
 	path := fmt.Sprintf("/v3/systems?search=%s&limit=%d", searchQuery, searchLimit)
 	status, _, body, err := fetch(ctx, in.base, request{method: http.MethodGet, path: path, headers: in.auth()})
 	if err != nil {
@@ -217,7 +221,19 @@ func (in *instance) searchRow(ctx context.Context, t *table, o options, n string
 	c := client(1)
 	defer c.CloseIdleConnections()
 	r := request{method: http.MethodGet, path: path, headers: in.auth()}
+	var prof func()
+	defer func() {
+		if prof != nil {
+			prof()
+		}
+	}()
 	sub, base, err := paired(ctx, func(d time.Duration) (result, error) {
+		if profile != "" && prof == nil {
+			var err error
+			if prof, err = startProfile(profile); err != nil {
+				return result{}, err
+			}
+		}
 		return timed(d, func() error { return do(ctx, c, in.base, r, 0, http.StatusOK) })
 	}, func(d time.Duration) (result, error) {
 		return timed(d, func() error { _, err := raw(); return err })

@@ -61,7 +61,7 @@ func run(args []string, out io.Writer) error {
 	fs.BoolVar(&o.coldStart, "coldstart", true, "build examples/server and time its starts")
 	fs.IntVar(&o.startReps, "start-reps", 3, "starts per cold-start figure (the median is shown)")
 	fs.BoolVar(&o.grant, "grant", true, "measure the password grant beside bcrypt + 2 signs")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the authenticated GET row (c=8, first N) to this file + .BACKEND")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles of the authenticated GET row (c=8, first N) to FILE.BACKEND and of the search row to FILE.search.BACKEND")
 	brief := fs.Bool("brief", false, "a short run for CI: -systems 10000 -large 0 -duration 1s -rounds 1")
 	if err := fs.Parse(args); err != nil {
 		return err
