@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
@@ -46,6 +49,12 @@ type SeedAccount struct {
 	Username    string              `json:"username"`
 	AccountType tenancy.AccountType `json:"account_type"`
 	Password    string              `json:"password"`
+	// HashCost, when set, is the bcrypt cost of this account's hash instead
+	// of Config.PasswordCost. DevSeed sets bcrypt.MinCost: its passwords
+	// are public or printed, and hashing thirteen of them at the
+	// configured cost made every -dev start take a second (issue 16).
+	// Not read from configuration files.
+	HashCost int `json:"-"`
 }
 
 // ApplySeed creates what the seed describes and does not exist yet.
@@ -83,20 +92,40 @@ func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
 			return fmt.Errorf("seed site %s: %w", site.SiteID, err)
 		}
 	}
-	for _, t := range seed.Tenants {
+	// New tenants are created side by side: each generates an RSA key
+	// (about 70 ms, often more), which dominated the first start of -dev.
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, len(seed.Tenants))
+	)
+	for i, t := range seed.Tenants {
 		if _, exists := reg.Tenant(t.TenantID); exists {
 			continue
 		}
-		if _, err := ten.BootstrapTenant(ctx, tenancy.Tenant{ID: t.TenantID, BaseURL: t.BaseURL, SiteID: t.SiteID,
-			TokenService: t.TokenService, SecurityKernel: t.SecurityKernel, Authenticator: t.Authenticator, Owner: t.Owner,
-			AdminUser: t.AdminUser, TokenGenServices: t.TokenGenServices, ServiceLDAPConnectionID: t.ServiceLDAPConnectionID,
-			UserLDAPConnectionID: t.UserLDAPConnectionID, Status: tenancy.TenantStatus(t.Status), PublicKey: t.PublicKey,
-			Description: t.Description}); err != nil {
-			return fmt.Errorf("seed tenant %s: %w", t.TenantID, err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := ten.BootstrapTenant(ctx, tenancy.Tenant{ID: t.TenantID, BaseURL: t.BaseURL, SiteID: t.SiteID,
+				TokenService: t.TokenService, SecurityKernel: t.SecurityKernel, Authenticator: t.Authenticator, Owner: t.Owner,
+				AdminUser: t.AdminUser, TokenGenServices: t.TokenGenServices, ServiceLDAPConnectionID: t.ServiceLDAPConnectionID,
+				UserLDAPConnectionID: t.UserLDAPConnectionID, Status: tenancy.TenantStatus(t.Status), PublicKey: t.PublicKey,
+				Description: t.Description}); err != nil {
+				errs[i] = fmt.Errorf("seed tenant %s: %w", t.TenantID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, a := range seed.Accounts {
-		if err := s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password); err != nil {
+		var err error
+		if a.HashCost > 0 {
+			err = s.tokens.Accounts.SetCost(ctx, a.TenantID, a.Username, a.AccountType, a.Password, a.HashCost)
+		} else {
+			err = s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password)
+		}
+		if err != nil {
 			return fmt.Errorf("seed account %s@%s: %w", a.Username, a.TenantID, err)
 		}
 	}
@@ -138,8 +167,8 @@ func RandomPassword() string {
 // http://${tenant_id}.<host>; tenants "admin" (site admin tenant) and "dev";
 // users testuser1..testuser5 and testadmin (tenant admin) in dev with
 // passwords equal to their names; the AdminServices in admin with the given
-// passwords (random ones are drawn for missing names). Never for real
-// deployments.
+// passwords (random ones are drawn for missing names), all hashed at
+// bcrypt.MinCost (see SeedAccount.HashCost). Never for real deployments.
 func DevSeed(host string, servicePasswords map[string]string) Seed {
 	return DevSeedAt(host, "http://dev."+host, servicePasswords)
 }
@@ -167,10 +196,12 @@ func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
 			pw = RandomPassword()
 			servicePasswords[svc] = pw
 		}
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService, Password: pw})
+		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService,
+			Password: pw, HashCost: bcrypt.MinCost})
 	}
 	for _, u := range []string{"testuser1", "testuser2", "testuser3", "testuser4", "testuser5", "testadmin"} {
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser, Password: u})
+		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser,
+			Password: u, HashCost: bcrypt.MinCost})
 	}
 	return seed
 }

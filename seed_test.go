@@ -6,10 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/internal/testenv"
 	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/tenancy"
 )
 
 func TestSeedRegistersClientsIdempotently(t *testing.T) {
@@ -28,4 +30,35 @@ func TestSeedRegistersClientsIdempotently(t *testing.T) {
 	require.Error(t, err)
 	bad := tapis.Seed{Clients: []tapis.SeedClient{{TenantID: "dev", Owner: "testuser1", ClientID: "x", CallbackURL: "ftp://nope"}}}
 	assert.ErrorContains(t, env.Server.ApplySeed(ctx, bad), "callback_url")
+}
+
+// TestDevSeedHashesCheaply: the -dev fixtures are hashed at bcrypt.MinCost
+// whatever Config.PasswordCost says (their passwords are public or
+// printed; at the configured cost they made each -dev start take about a
+// second), still verify, and an account given without HashCost keeps the
+// configured cost.
+func TestDevSeedHashesCheaply(t *testing.T) {
+	env := testenv.New(t, func(c *tapis.Config) { c.PasswordCost = bcrypt.MinCost + 2 })
+	ctx := context.Background()
+	pw := map[string]string{}
+	seed := tapis.DevSeed("cost.test", pw)
+	seed.Accounts = append(seed.Accounts, tapis.SeedAccount{TenantID: "dev", Username: "real", AccountType: tenancy.AccountUser, Password: "a-real-password"})
+	require.NoError(t, env.Server.ApplySeed(ctx, seed))
+	for _, c := range []struct {
+		tenant, user string
+		cost         int
+	}{{"dev", "testuser1", bcrypt.MinCost}, {"dev", "testadmin", bcrypt.MinCost}, {"admin", "tokens", bcrypt.MinCost},
+		{"dev", "real", bcrypt.MinCost + 2}} {
+		acct, err := env.Stores.OAuth2.GetAccount(ctx, c.tenant, c.user)
+		require.NoError(t, err)
+		cost, err := bcrypt.Cost(acct.PasswordHash)
+		require.NoError(t, err)
+		assert.Equal(t, c.cost, cost, "%s@%s", c.user, c.tenant)
+	}
+	_, err := env.Server.Tokens().Accounts.Verify(ctx, "dev", "testuser1", "testuser1")
+	assert.NoError(t, err)
+	_, err = env.Server.Tokens().Accounts.Verify(ctx, "admin", "tokens", pw["tokens"])
+	assert.NoError(t, err)
+	_, err = env.Server.Tokens().Accounts.Verify(ctx, "dev", "testuser1", "wrong-password")
+	assert.ErrorIs(t, err, oauth2.ErrInvalidCredentials)
 }

@@ -266,7 +266,8 @@ func vaultOf(cfg Config, sealer *seal.Sealer) credentials.Vault {
 }
 
 // housekeeping forgets, every ten minutes, what expired: revocations of
-// expired tokens, authorization and device codes, refresh records.
+// expired tokens, authorization and device codes, refresh records; and lets
+// the store refresh its planner statistics when it can (Optimize).
 func (s *Server) housekeeping() {
 	defer close(s.done)
 	t := time.NewTicker(10 * time.Minute)
@@ -300,6 +301,12 @@ func (s *Server) housekeeping() {
 					s.log.Error("purging expired "+purge.what+" failed", "err", err)
 				} else if n > 0 {
 					s.log.Debug("purged expired "+purge.what, "count", n)
+				}
+			}
+			// Fresh planner statistics (SQLite: PRAGMA optimize, bounded).
+			if o, ok := s.cfg.Stores.Systems.(interface{ Optimize(context.Context) error }); ok {
+				if err := o.Optimize(ctx); err != nil {
+					s.log.Error("refreshing the planner statistics failed", "err", err)
 				}
 			}
 			cancel()

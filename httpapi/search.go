@@ -30,7 +30,7 @@ type ListOptions struct {
 }
 
 // listSystems runs a listing with the conditions already parsed.
-func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]map[string]any], error) {
+func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.Node) (*SysOutput[[]SystemJSON], error) {
 	lt, err := systems.ParseListType(o.ListType)
 	if err != nil {
 		return nil, err
@@ -51,11 +51,12 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	withShares := shape.All || slices.Contains(shape.Fields, "isPublic") || slices.Contains(shape.Fields, "sharedWithUsers")
 	list, total, err := h.svc.Systems.List(ctx, principalOf(ctx), systems.ListQuery{ListType: lt, ShowDeleted: search.ParseFlag(o.ShowDeleted),
 		Search: search.AndOf(node, pg.After), Order: orders, Limit: pg.Limit, Skip: pg.Skip,
-		ComputeTotal: search.ParseFlag(o.ComputeTotal), WithShares: withShares, ImpersonationID: o.ImpersonationID})
+		ComputeTotal: search.ParseFlag(o.ComputeTotal), WithShares: withShares, ImpersonationID: o.ImpersonationID,
+		Fields: shape.Fields})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(list))
+	out := make([]SystemJSON, 0, len(list))
 	for _, s := range list {
 		out = append(out, selectFields(s, shape))
 	}
@@ -70,21 +71,6 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	res.Body.Metadata = map[string]any{"recordCount": len(out), "recordLimit": pg.Limit, "recordsSkipped": pg.Skip,
 		"orderBy": orderBy, "startAfter": startAfter, "totalCount": total}
 	return res, nil
-}
-
-// selectFields renders a system for a parsed select.
-func selectFields(s systems.System, sel search.Select) map[string]any {
-	full := systemFull(s)
-	if sel.All {
-		return full
-	}
-	out := map[string]any{"id": s.ID}
-	for _, n := range sel.Fields {
-		if v, ok := full[n]; ok && n != "importRefId" {
-			out[n] = v
-		}
-	}
-	return out
 }
 
 // freeFormParam is the name the Systems spec gives the free-form conditions
@@ -145,7 +131,7 @@ func (h *handlers) registerSearch(api huma.API) {
 	register(api, h, huma.Operation{OperationID: "searchSystemsQueryParameters", Method: http.MethodGet, Path: "/v3/systems/search",
 		Summary: "Search systems: each query parameter attr.op=value is a condition.", Tags: tags,
 		Middlewares: huma.Middlewares{queryMiddleware}}, authRequired,
-		func(ctx context.Context, in *ListOptions) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *ListOptions) (*SysOutput[[]SystemJSON], error) {
 			q, _ := ctx.Value(queryKey{}).(url.Values)
 			q, err := unwrapFreeForm(q)
 			if err != nil {
@@ -165,7 +151,7 @@ func (h *handlers) registerSearch(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "searchSystemsRequestBody", Method: http.MethodPost, Path: "/v3/systems/search",
 		Summary: "Search systems with SQL-like conditions.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *bodyIn) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *bodyIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if strings.TrimSpace(strings.Join(in.Body.Search, " ")) != "" {
 				n, err := search.ParseSQL(in.Body.Search, systems.SearchSchema, search.DefaultLimits)

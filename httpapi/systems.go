@@ -73,20 +73,21 @@ func (h *handlers) registerSystems(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "getSystem", Method: http.MethodGet, Path: "/v3/systems/{systemId}",
 		Summary: "Get a system.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *getIn) (*SysOutput[map[string]any], error) {
+		func(ctx context.Context, in *getIn) (*SysOutput[SystemJSON], error) {
 			p := principalOf(ctx)
-			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
-				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false"),
-				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod),
-				SharedAppCtx: in.SharedAppCtx, ResourceTenant: in.ResourceTenant})
-			if err != nil {
-				return nil, err
-			}
 			sel := in.Select
 			if sel == "" {
 				sel = "allAttributes"
 			}
-			return sysOK(selectFields(s, search.ParseSelect(sel, systems.SummaryAttributes)), "TAPIS_FOUND System found: "+s.ID), nil
+			shape := search.ParseSelect(sel, systems.SummaryAttributes)
+			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
+				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false"),
+				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod),
+				SharedAppCtx: in.SharedAppCtx, ResourceTenant: in.ResourceTenant, Fields: shape.Fields})
+			if err != nil {
+				return nil, err
+			}
+			return sysOK(selectFields(s, shape), "TAPIS_FOUND System found: "+s.ID), nil
 		})
 	type listIn struct {
 		ListOptions
@@ -94,7 +95,7 @@ func (h *handlers) registerSystems(api huma.API) {
 	}
 	register(api, h, huma.Operation{OperationID: "getSystems", Method: http.MethodGet, Path: "/v3/systems",
 		Summary: "List systems.", Tags: tags}, authRequired,
-		func(ctx context.Context, in *listIn) (*SysOutput[[]map[string]any], error) {
+		func(ctx context.Context, in *listIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if in.Search != "" {
 				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits)

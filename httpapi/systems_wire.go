@@ -265,30 +265,6 @@ func displayMax(n int) int {
 	return n
 }
 
-// systemFull is the allAttributes shape, in the original's order.
-func systemFull(s systems.System) map[string]any {
-	var sched any
-	if s.BatchScheduler != "" {
-		sched = s.BatchScheduler
-	}
-	return map[string]any{
-		"isPublic": s.IsPublic, "isDynamicEffectiveUser": s.DynamicEffectiveUser || s.IsDynamic(), "sharedWithUsers": s.SharedWithUsers,
-		"tenant": s.Tenant, "id": s.ID, "description": nullable(s.Description), "systemType": s.SystemType,
-		"owner": s.Owner, "host": s.Host, "enabled": s.Enabled, "effectiveUserId": s.EffectiveUserID,
-		"defaultAuthnMethod": s.DefaultAuthnMethod, "authnCredential": credentialOut(s.AuthnCredential, s.DefaultAuthnMethod), "bucketName": nullable(s.BucketName),
-		"rootDir": s.RootDir, "port": s.Port, "useProxy": s.UseProxy, "proxyHost": nullable(s.ProxyHost),
-		"proxyPort": s.ProxyPort, "dtnSystemId": nullable(s.DTNSystemID), "canExec": s.CanExec,
-		"canRunBatch": s.CanRunBatch, "enableCmdPrefix": s.EnableCmdPrefix, "mpiCmd": nullable(s.MPICmd),
-		"jobRuntimes": s.JobRuntimes, "jobWorkingDir": nullable(s.JobWorkingDir), "jobEnvVariables": s.JobEnvVariables,
-		"jobMaxJobs": displayMax(s.JobMaxJobs), "jobMaxJobsPerUser": displayMax(s.JobMaxJobsPerUser),
-		"batchScheduler": sched, "batchLogicalQueues": s.BatchLogicalQueues,
-		"batchDefaultLogicalQueue": nullable(s.BatchDefaultLogicalQueue), "batchSchedulerProfile": nullable(s.BatchSchedulerProfile),
-		"jobCapabilities": s.JobCapabilities, "tags": s.Tags, "notes": s.Notes, "importRefId": nullable(s.ImportRefID),
-		"uuid": s.UUID, "allowChildren": s.AllowChildren, "parentId": nullable(s.ParentID), "deleted": s.Deleted,
-		"created": sysTime(s.Created), "updated": sysTime(s.Updated),
-	}
-}
-
 // HistoryJSON is one history item.
 type HistoryJSON struct {
 	JWTTenant   string          `json:"jwtTenant"`

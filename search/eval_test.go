@@ -174,9 +174,9 @@ func TestToSQLText(t *testing.T) {
 		{"id LIKE 'a%b\\_*'", "id GLOB ?", `id LIKE ? ESCAPE '\'`, nil},
 		{"id NOT LIKE 'x'", "id NOT GLOB ?", `id NOT LIKE ? ESCAPE '\'`, []any{"x"}},
 		{"tags IN ('a','b')", "EXISTS (SELECT 1 FROM json_each(tags) AS j WHERE j.value IN (?, ?))",
-			"EXISTS (SELECT 1 FROM json_array_elements_text(CAST(tags AS json)) AS t(v) WHERE t.v IN (?, ?))", []any{"a", "b"}},
+			"(CAST(tags AS jsonb) @> CAST(? AS jsonb) OR CAST(tags AS jsonb) @> CAST(? AS jsonb))", nil},
 		{"tags NIN ('a')", "(tags IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(tags) AS j WHERE j.value IN (?)))",
-			"(tags IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_array_elements_text(CAST(tags AS json)) AS t(v) WHERE t.v IN (?)))", []any{"a"}},
+			"(tags IS NOT NULL AND NOT (CAST(tags AS jsonb) @> CAST(? AS jsonb)))", nil},
 		{"owner = 'a' AND (port = 1 OR enabled = true)", "(owner = ? AND (port = ? OR enabled = ?))", "(owner = ? AND (port = ? OR enabled = ?))", []any{"a", int64(1), true}},
 	} {
 		n := mustSQL(t, tc.q)
@@ -189,7 +189,15 @@ func TestToSQLText(t *testing.T) {
 			assert.Equal(t, tc.args, pargs, tc.q)
 		}
 	}
-	_, args := ToSQL(mustSQL(t, `id LIKE 'a%b\_*['`), SQLite)
+	// Tags: the values themselves on SQLite, one-element JSON arrays (for
+	// jsonb containment, which a GIN index serves) on PostgreSQL.
+	tags := mustSQL(t, "tags IN ('a','b \"c\"')")
+	_, args := ToSQL(tags, SQLite)
+	assert.Equal(t, []any{"a", `b "c"`}, args)
+	_, args = ToSQL(tags, Postgres)
+	assert.Equal(t, []any{`["a"]`, `["b \"c\""]`}, args)
+
+	_, args = ToSQL(mustSQL(t, `id LIKE 'a%b\_*['`), SQLite)
 	assert.Equal(t, []any{"a*b_[*][[]"}, args)
 	_, args = ToSQL(mustSQL(t, `id LIKE 'a%b\_*['`), Postgres)
 	assert.Equal(t, []any{`a%b\_*[`}, args)

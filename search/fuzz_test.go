@@ -30,7 +30,7 @@ var (
 	sqlWord = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_.]*|'[^']*'|"[^"]*"|[0-9]+|\S`)
 	allowed = map[string]bool{"AND": true, "OR": true, "NOT": true, "IN": true, "BETWEEN": true, "LIKE": true,
 		"GLOB": true, "ESCAPE": true, "EXISTS": true, "SELECT": true, "FROM": true, "json_each": true, "AS": true,
-		"j": true, "j.value": true, "WHERE": true, "json_array_elements_text": true, "CAST": true, "json": true,
+		"j": true, "j.value": true, "WHERE": true, "CAST": true, "jsonb": true, "@": true,
 		"t": true, "v": true, "t.v": true, "IS": true, "NULL": true, "COLLATE": true, `"C"`: true, `'\'`: true, "1": true,
 		"(": true, ")": true, ",": true, "=": true, "<": true, ">": true, "?": true}
 )

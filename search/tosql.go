@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -158,8 +159,9 @@ func (w *sqlWriter) cond(c Cond) {
 }
 
 // tags writes a test of overlap between a JSON array column and the values:
-// EXISTS for in and contains, its negation (on a non-NULL column) for nin
-// and ncontains.
+// for in and contains, EXISTS over json_each on SQLite and jsonb
+// containment of each value on PostgreSQL; their negation (on a non-NULL
+// column) for nin and ncontains.
 func (w *sqlWriter) tags(c Cond) {
 	neg := c.Op == Nin || c.Op == Ncontains
 	if neg {
@@ -171,13 +173,25 @@ func (w *sqlWriter) tags(c Cond) {
 		w.b.WriteString("EXISTS (SELECT 1 FROM json_each(")
 		w.b.WriteString(c.Attr.Column)
 		w.b.WriteString(") AS j WHERE j.value IN ")
+		w.list(c.Values)
+		w.b.WriteByte(')')
 	} else {
-		w.b.WriteString("EXISTS (SELECT 1 FROM json_array_elements_text(CAST(")
-		w.b.WriteString(c.Attr.Column)
-		w.b.WriteString(" AS json)) AS t(v) WHERE t.v IN ")
+		// Containment of a one-element array per value, which a GIN index
+		// on CAST(column AS jsonb) serves (bunstore migration 0007).
+		w.b.WriteByte('(')
+		for i, v := range c.Values {
+			if i > 0 {
+				w.b.WriteString(" OR ")
+			}
+			w.b.WriteString("CAST(")
+			w.b.WriteString(c.Attr.Column)
+			w.b.WriteString(" AS jsonb) @> CAST(")
+			one, _ := json.Marshal([]any{v}) // a string, a number or a bool: never fails
+			w.arg(string(one))
+			w.b.WriteString(" AS jsonb)")
+		}
+		w.b.WriteByte(')')
 	}
-	w.list(c.Values)
-	w.b.WriteByte(')')
 	if neg {
 		w.b.WriteByte(')')
 	}

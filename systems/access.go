@@ -82,6 +82,10 @@ type AccessStore interface {
 	RemoveShares(ctx context.Context, tenant, systemID string, grantees []string) error
 	// Shares returns a system's shares ordered by grantee.
 	Shares(ctx context.Context, tenant, systemID string) ([]Share, error)
+	// SharesOf returns the shares of several systems at once (one query
+	// for a page of a listing), by system id, each ordered by grantee;
+	// systems without shares are absent from the map.
+	SharesOf(ctx context.Context, tenant string, systemIDs []string) (map[string][]Share, error)
 	// AccessibleSystems returns, ordered, the ids of the systems on which
 	// user holds READ or MODIFY, or that are shared with user or publicly.
 	AccessibleSystems(ctx context.Context, tenant, user string) ([]string, error)
@@ -92,6 +96,9 @@ type AccessStore interface {
 	SetLoginUser(ctx context.Context, tenant, systemID, tapisUser, loginUser string) error
 	// LoginUser returns the mapped login ("" when none).
 	LoginUser(ctx context.Context, tenant, systemID, tapisUser string) (string, error)
+	// LoginUsers returns the logins mapped for tapisUser on several
+	// systems at once, by system id; systems without one are absent.
+	LoginUsers(ctx context.Context, tenant, tapisUser string, systemIDs []string) (map[string]string, error)
 }
 
 // Actions of permissions and sharing.

@@ -33,6 +33,24 @@ type GetOptions struct {
 	// ResourceTenant reads the system in that tenant (the files and jobs
 	// services only, for tenants their token may act for).
 	ResourceTenant string
+	// Fields, when non-nil, names the attributes the caller returns: what
+	// serves only other attributes is not read (the shares for isPublic and
+	// sharedWithUsers, the login mapping for effectiveUserId). nil reads
+	// everything.
+	Fields []string
+}
+
+// wants reports whether any of attrs is among the fields asked for.
+func (o GetOptions) wants(attrs ...string) bool {
+	if o.Fields == nil {
+		return true
+	}
+	for _, a := range attrs {
+		if slices.Contains(o.Fields, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // actingAs applies impersonation to a principal after checking it is allowed.
@@ -124,8 +142,10 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 			return System{}, errorf(ErrForbidden, "SYSLIB_NOTEXEC System %s is not an execution system (canExec=false).", id)
 		}
 	}
-	if err := svc.fillShares(ctx, &s); err != nil {
-		return System{}, err
+	if opt.wants("isPublic", "sharedWithUsers") {
+		if err := svc.fillShares(ctx, &s); err != nil {
+			return System{}, err
+		}
 	}
 	if opt.ReturnCredentials {
 		if s.AuthnCredential, err = svc.credentialFor(ctx, p, s, opt.AuthnMethod); err != nil {
@@ -133,7 +153,9 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 		}
 	}
 	if !opt.KeepDynamic {
-		if err := svc.resolveEffectiveUser(ctx, &s, p); err != nil {
+		if !opt.wants("effectiveUserId") {
+			s.DynamicEffectiveUser = s.IsDynamic()
+		} else if err := svc.resolveEffectiveUser(ctx, &s, p); err != nil {
 			return System{}, err
 		}
 	}
@@ -193,6 +215,68 @@ func (svc *Service) fillShares(ctx context.Context, s *System) error {
 	return nil
 }
 
+// fillSharesOf is fillShares for a page of systems of one tenant, in one
+// query.
+func (svc *Service) fillSharesOf(ctx context.Context, tenant string, list []System) error {
+	if svc.acc == nil || len(list) == 0 {
+		return nil
+	}
+	ids := make([]string, len(list))
+	for i := range list {
+		ids[i] = list[i].ID
+	}
+	shares, err := svc.acc.SharesOf(ctx, tenant, ids)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		s := &list[i]
+		s.IsPublic, s.SharedWithUsers = false, []string{}
+		for _, sh := range shares[s.ID] {
+			if sh.Grantee == PublicGrantee {
+				s.IsPublic = true
+			} else {
+				s.SharedWithUsers = append(s.SharedWithUsers, sh.Grantee)
+			}
+		}
+	}
+	return nil
+}
+
+// resolveEffectiveUsers is resolveEffectiveUser for a page of systems of
+// one tenant, with one query for the login mappings.
+func (svc *Service) resolveEffectiveUsers(ctx context.Context, tenant string, list []System, p tenancy.Principal) error {
+	var dynamic []int // indexes of the dynamic systems, resolved below
+	for i := range list {
+		s := &list[i]
+		if !s.IsDynamic() {
+			continue
+		}
+		s.DynamicEffectiveUser = true
+		if p.Username != "" {
+			s.EffectiveUserID = p.Username
+			dynamic = append(dynamic, i)
+		}
+	}
+	if svc.acc == nil || len(dynamic) == 0 {
+		return nil
+	}
+	ids := make([]string, len(dynamic))
+	for k, i := range dynamic {
+		ids[k] = list[i].ID
+	}
+	logins, err := svc.acc.LoginUsers(ctx, tenant, p.Username, ids)
+	if err != nil {
+		return err
+	}
+	for _, i := range dynamic {
+		if login := logins[list[i].ID]; login != "" {
+			list[i].EffectiveUserID = login
+		}
+	}
+	return nil
+}
+
 // resolveEffectiveUser shows a dynamic system's login for p: the login
 // mapped to p's credential, else p's user name (reference/systems.md §4.1).
 func (svc *Service) resolveEffectiveUser(ctx context.Context, s *System, p tenancy.Principal) error {
@@ -244,10 +328,14 @@ type ListQuery struct {
 	Order        []search.Order
 	Limit, Skip  int // Limit <= 0: no limit
 	ComputeTotal bool
-	// WithShares fills IsPublic and SharedWithUsers (one lookup per row).
+	// WithShares fills IsPublic and SharedWithUsers (one query for the
+	// page).
 	WithShares bool
 	// ImpersonationID lists as that user (tenant admins, some services).
 	ImpersonationID string
+	// Fields, when non-nil, names the attributes the caller returns (see
+	// ListFilter.Fields); nil reads them all.
+	Fields []string
 }
 
 // List returns the systems the principal sees under the list type
@@ -263,7 +351,7 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 	if p.Username == "" {
 		return nil, 0, errorf(ErrForbidden, "SYSLIB_UNAUTH A user is needed to list systems.")
 	}
-	f := ListFilter{IncludeDeleted: q.ShowDeleted, Search: q.Search, Order: q.Order, Limit: q.Limit, Skip: q.Skip}
+	f := ListFilter{IncludeDeleted: q.ShowDeleted, Search: q.Search, Order: q.Order, Limit: q.Limit, Skip: q.Skip, Fields: q.Fields}
 	switch q.ListType {
 	case ListOwned, "":
 		f.Owner = p.Username
@@ -294,14 +382,14 @@ func (svc *Service) List(ctx context.Context, p tenancy.Principal, q ListQuery) 
 	if err != nil {
 		return nil, 0, err
 	}
-	for i := range list {
-		if err := svc.resolveEffectiveUser(ctx, &list[i], p); err != nil {
+	// A page costs a fixed number of queries: the rows, then at most one
+	// for their login mappings and one for their shares.
+	if err := svc.resolveEffectiveUsers(ctx, p.TenantID, list, p); err != nil {
+		return nil, 0, err
+	}
+	if q.WithShares {
+		if err := svc.fillSharesOf(ctx, p.TenantID, list); err != nil {
 			return nil, 0, err
-		}
-		if q.WithShares {
-			if err := svc.fillShares(ctx, &list[i]); err != nil {
-				return nil, 0, err
-			}
 		}
 	}
 	return list, total, nil

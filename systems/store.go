@@ -42,6 +42,10 @@ type ListFilter struct {
 	Order []search.Order
 	// Limit bounds the result (0: no limit); Skip skips that many first.
 	Limit, Skip int
+	// Fields, when non-nil, names the attributes (wire names) the caller
+	// will use: a store may then leave the others zero. Tenant, ID and
+	// EffectiveUserID are always filled.
+	Fields []string
 }
 
 // Visibility is "owned by Owner, or one of IDs".

@@ -113,6 +113,16 @@ func (r *Registry) Site(id string) (Site, bool) {
 	return s, ok
 }
 
+// Sites returns every site in the snapshot, ordered by id.
+func (r *Registry) Sites() []Site {
+	out := make([]Site, 0, len(r.sites))
+	for _, s := range r.sites {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Site) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // Primary returns the primary site, if one exists.
 func (r *Registry) Primary() (Site, bool) {
 	if r.primary == nil {

@@ -156,16 +156,28 @@ func checkServices(v *ValidationError, field string, svcs []string) {
 
 // ---- Sites ----
 
-// ListSites returns every site, ordered by id.
-func (s *Service) ListSites(ctx context.Context) ([]Site, error) { return s.store.ListSites(ctx) }
+// ListSites returns every site, ordered by id, from the registry snapshot:
+// fresh after writes through this Service, at most RegistryTTL behind
+// writes by another process.
+func (s *Service) ListSites(ctx context.Context) ([]Site, error) {
+	reg, err := s.Registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return reg.Sites(), nil
+}
 
-// GetSite returns one site.
+// GetSite returns one site from the registry snapshot (as ListSites).
 func (s *Service) GetSite(ctx context.Context, id string) (Site, error) {
-	site, err := s.store.GetSite(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	reg, err := s.Registry(ctx)
+	if err != nil {
+		return Site{}, err
+	}
+	site, ok := reg.Site(id)
+	if !ok {
 		return Site{}, Errorf(ErrNotFound, "No site found with site_id %s.", id)
 	}
-	return site, err
+	return site, nil
 }
 
 // CreateSite validates and stores a new site.

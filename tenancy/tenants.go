@@ -8,12 +8,43 @@ import (
 )
 
 // ListTenants returns the tenants the filter selects, ordered by id.
+//
+// Like GetTenant it reads the registry snapshot (see Registry), not the
+// store: fresh after writes through this Service, at most RegistryTTL
+// behind writes by another process.
 func (s *Service) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error) {
-	return s.store.ListTenants(ctx, f)
+	reg, err := s.Registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all := reg.Tenants()
+	out := make([]Tenant, 0, len(all))
+	for _, t := range all {
+		if (t.Status == StatusDraft && !f.ShowDraft) || (t.Status == StatusInactive && !f.ShowInactive) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
-// GetTenant returns one tenant, whatever its status.
+// GetTenant returns one tenant, whatever its status, from the registry
+// snapshot (as ListTenants).
 func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
+	reg, err := s.Registry(ctx)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t, ok := reg.Tenant(id)
+	if !ok {
+		return Tenant{}, Errorf(ErrNotFound, "No tenant found with tenant_id %s.", id)
+	}
+	return t, nil
+}
+
+// storedTenant is GetTenant from the store, for the writes (which must not
+// act on a stale snapshot).
+func (s *Service) storedTenant(ctx context.Context, id string) (Tenant, error) {
 	t, err := s.store.GetTenant(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return Tenant{}, Errorf(ErrNotFound, "No tenant found with tenant_id %s.", id)
@@ -23,7 +54,7 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 
 // TenantHistory returns the update history of a tenant.
 func (s *Service) TenantHistory(ctx context.Context, id string) ([]TenantHistory, error) {
-	if _, err := s.GetTenant(ctx, id); err != nil {
+	if _, err := s.storedTenant(ctx, id); err != nil {
 		return nil, err
 	}
 	return s.store.TenantHistory(ctx, id)
@@ -197,7 +228,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 	if err != nil {
 		return Tenant{}, err
 	}
-	if _, err := s.GetTenant(ctx, id); err != nil {
+	if _, err := s.storedTenant(ctx, id); err != nil {
 		return Tenant{}, err
 	}
 	if !reg.MayManageTenant(p, id) {

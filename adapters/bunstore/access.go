@@ -120,10 +120,7 @@ func (s *Store) RevokePerms(ctx context.Context, tenant, systemID, user string, 
 // there are none.
 func (s *Store) UserPerms(ctx context.Context, tenant, systemID, user string) ([]systems.Permission, error) {
 	var held []string
-	err := s.db.NewSelect().Model((*permRow)(nil)).Column("perm").
-		Where("tenant = ?", tenant).Where("system_id = ?", systemID).
-		Where("user_name = ?", user).Scan(ctx, &held)
-	if err != nil {
+	if err := s.selectInto(ctx, &held, s.q.userPerms, tenant, systemID, user); err != nil {
 		return nil, readErr(err, "get system permissions")
 	}
 	out := []systems.Permission{}
@@ -178,15 +175,30 @@ func (s *Store) RemoveShares(ctx context.Context, tenant, systemID string, grant
 // grantee (byte order), an empty (non-nil) list when there are none.
 func (s *Store) Shares(ctx context.Context, tenant, systemID string) ([]systems.Share, error) {
 	var rows []shareRow
-	err := s.db.NewSelect().Model(&rows).
-		Where("tenant = ?", tenant).Where("system_id = ?", systemID).
-		Order("grantee").Scan(ctx)
-	if err != nil {
+	if err := s.selectInto(ctx, &rows, s.q.shares, tenant, systemID); err != nil {
 		return nil, readErr(err, "list system shares")
 	}
 	out := make([]systems.Share, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, systems.Share{Grantee: r.Grantee, Grantor: r.Grantor})
+	}
+	return out, nil
+}
+
+// SharesOf implements systems.AccessStore: one prepared query for every
+// system named (the ids bound as one JSON array).
+func (s *Store) SharesOf(ctx context.Context, tenant string, systemIDs []string) (map[string][]systems.Share, error) {
+	out := map[string][]systems.Share{}
+	ids := uniq(systemIDs)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []shareRow
+	if err := s.selectInto(ctx, &rows, s.q.sharesOf, tenant, idsArg(ids)); err != nil {
+		return nil, readErr(err, "list system shares")
+	}
+	for _, r := range rows {
+		out[r.SystemID] = append(out[r.SystemID], systems.Share{Grantee: r.Grantee, Grantor: r.Grantor})
 	}
 	return out, nil
 }
@@ -250,14 +262,30 @@ func (s *Store) SetLoginUser(ctx context.Context, tenant, systemID, tapisUser, l
 
 // LoginUser implements systems.AccessStore ("" when none is mapped).
 func (s *Store) LoginUser(ctx context.Context, tenant, systemID, tapisUser string) (string, error) {
-	var rows []loginRow
-	err := s.db.NewSelect().Model(&rows).Where("tenant = ?", tenant).
-		Where("system_id = ?", systemID).Where("tapis_user = ?", tapisUser).Scan(ctx)
-	if err != nil {
+	var logins []string
+	if err := s.selectInto(ctx, &logins, s.q.loginUser, tenant, systemID, tapisUser); err != nil {
 		return "", readErr(err, "read login user")
 	}
-	if len(rows) == 0 {
+	if len(logins) == 0 {
 		return "", nil
 	}
-	return rows[0].LoginUser, nil
+	return logins[0], nil
+}
+
+// LoginUsers implements systems.AccessStore: one prepared query for every
+// system named.
+func (s *Store) LoginUsers(ctx context.Context, tenant, tapisUser string, systemIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	ids := uniq(systemIDs)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []loginRow
+	if err := s.selectInto(ctx, &rows, s.q.loginUsers, tenant, tapisUser, idsArg(ids)); err != nil {
+		return nil, readErr(err, "read login users")
+	}
+	for _, r := range rows {
+		out[r.SystemID] = r.LoginUser
+	}
+	return out, nil
 }

@@ -89,12 +89,11 @@ func (s *Store) RevokeToken(ctx context.Context, tenantID, jti string, expires t
 
 // IsTokenRevoked implements oauth2.RevocationStore.
 func (s *Store) IsTokenRevoked(ctx context.Context, tenantID, jti string) (bool, error) {
-	ok, err := s.db.NewSelect().Model((*revocationRow)(nil)).
-		Where("tenant_id = ?", tenantID).Where("jti = ?", jti).Exists(ctx)
-	if err != nil {
+	var found []int
+	if err := s.selectInto(ctx, &found, s.q.revoked, tenantID, jti); err != nil {
 		return false, readErr(err, "check revocation")
 	}
-	return ok, nil
+	return len(found) > 0, nil
 }
 
 // PurgeRevocations implements oauth2.RevocationStore: it deletes, for every

@@ -85,3 +85,35 @@ func TestOpenSQLiteForms(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolSizes: a file keeps SQLiteMaxConns connections open while idle
+// (a burst then reuses them instead of reopening, which re-runs the pragmas
+// and re-reads the schema); an in-memory database has exactly one.
+func TestPoolSizes(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "pool.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Migrate(ctx))
+	db := st.DB().DB
+	assert.Equal(t, SQLiteMaxConns(), db.Stats().MaxOpenConnections)
+	// Hold every connection at once, then release them: all stay idle.
+	conns := make([]interface{ Close() error }, 0, SQLiteMaxConns())
+	for range SQLiteMaxConns() {
+		c, err := db.Conn(ctx)
+		require.NoError(t, err)
+		require.NoError(t, c.PingContext(ctx))
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		require.NoError(t, c.Close())
+	}
+	stats := db.Stats()
+	assert.Equal(t, SQLiteMaxConns(), stats.Idle, "every connection is kept while idle")
+	assert.Zero(t, stats.MaxIdleClosed, "none was closed for exceeding the idle limit")
+
+	mem, err := Open(ctx, "sqlite::memory:")
+	require.NoError(t, err)
+	defer mem.Close()
+	assert.Equal(t, 1, mem.DB().DB.Stats().MaxOpenConnections)
+}

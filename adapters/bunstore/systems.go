@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -69,14 +70,16 @@ func (s *Store) PurgeSystem(ctx context.Context, tenant, id string) error {
 	return deleteErr(err, what)
 }
 
-// GetSystem implements systems.Store.
+// GetSystem implements systems.Store (one prepared point read).
 func (s *Store) GetSystem(ctx context.Context, tenant, id string) (systems.System, error) {
-	row := new(systemRow)
-	err := s.db.NewSelect().Model(row).Where("tenant = ?", tenant).Where("id = ?", id).Scan(ctx)
-	if err != nil {
+	var rows []systemRow
+	if err := s.selectInto(ctx, &rows, s.q.getSystem, tenant, id); err != nil {
 		return systems.System{}, readErr(err, "get system")
 	}
-	return row.domain()
+	if len(rows) == 0 {
+		return systems.System{}, readErr(sql.ErrNoRows, "get system")
+	}
+	return rows[0].domain()
 }
 
 // SaveSystems implements systems.Store. Every system and record must be of
@@ -194,34 +197,55 @@ func updateSystem(ctx context.Context, tx bun.Tx, row *systemRow) error {
 }
 
 // ListSystems implements systems.Store: the tenant's systems matching f,
-// ordered by id. A non-nil empty f.IDs matches nothing.
+// ordered by id. A non-nil empty f.IDs matches nothing. With f.Fields only
+// the columns of those attributes are read (the rest stay zero), which
+// spares scanning and decoding the JSON columns of a summary listing.
+//
+// The query is written with placeholders: on SQLite it is prepared and
+// kept by its text (its shape: the values vary, the text does not); on
+// PostgreSQL it is bound, not prepared,
+// because a search's plan depends on its values (a LIKE prefix, a rare
+// owner).
 func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFilter) ([]systems.System, error) {
 	if (f.IDs != nil && len(f.IDs) == 0) || (f.Visible != nil && f.Visible.Owner == "" && len(f.Visible.IDs) == 0) {
 		return []systems.System{}, nil
 	}
-	var rows []systemRow
-	q := s.filterSystems(s.db.NewSelect().Model(&rows), tenant, f)
-	order := search.OrderSQL(f.Order, s.searchDialect())
-	if order != "" {
-		q = q.OrderExpr(order)
+	where, args := s.whereSystems(tenant, f)
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(s.systemColumns(f.Fields))
+	b.WriteString(" FROM systems WHERE ")
+	b.WriteString(where)
+	b.WriteString(" ORDER BY ")
+	if order := search.OrderSQL(f.Order, s.searchDialect()); order != "" {
+		b.WriteString(order)
+		b.WriteString(", ")
 	}
-	q = q.OrderExpr("id")
+	b.WriteString("id")
 	switch {
 	case f.Limit > 0:
-		q = q.Limit(int64(f.Limit))
+		b.WriteString(" LIMIT ?")
+		args = append(args, int64(f.Limit))
 	case f.Skip > 0:
 		// SQLite accepts OFFSET only after a LIMIT.
-		q = q.Limit(math.MaxInt64)
+		b.WriteString(" LIMIT ?")
+		args = append(args, int64(math.MaxInt64))
 	}
 	if f.Skip > 0 {
-		q = q.Offset(int64(f.Skip))
+		b.WriteString(" OFFSET ?")
+		args = append(args, int64(f.Skip))
 	}
-	if err := q.Scan(ctx); err != nil {
+	rows, err := s.query(ctx, !s.pg, true, b.String(), args...)
+	if err != nil {
 		return nil, readErr(err, "list systems")
 	}
-	out := make([]systems.System, 0, len(rows))
-	for i := range rows {
-		sys, err := rows[i].domain()
+	var list []systemRow
+	if err := s.db.ScanRows(ctx, rows, &list); err != nil {
+		return nil, readErr(err, "list systems")
+	}
+	out := make([]systems.System, 0, len(list))
+	for i := range list {
+		sys, err := list[i].domain()
 		if err != nil {
 			return nil, err
 		}
@@ -235,11 +259,19 @@ func (s *Store) CountSystems(ctx context.Context, tenant string, f systems.ListF
 	if (f.IDs != nil && len(f.IDs) == 0) || (f.Visible != nil && f.Visible.Owner == "" && len(f.Visible.IDs) == 0) {
 		return 0, nil
 	}
-	n, err := s.filterSystems(s.db.NewSelect().Model((*systemRow)(nil)), tenant, f).Count(ctx)
+	where, args := s.whereSystems(tenant, f)
+	rows, err := s.query(ctx, !s.pg, true, "SELECT count(*) FROM systems WHERE "+where, args...)
 	if err != nil {
 		return 0, readErr(err, "count systems")
 	}
-	return int(n), nil
+	var n []int64
+	if err := s.db.ScanRows(ctx, rows, &n); err != nil {
+		return 0, readErr(err, "count systems")
+	}
+	if len(n) != 1 {
+		return 0, readErr(sql.ErrNoRows, "count systems")
+	}
+	return int(n[0]), nil
 }
 
 // searchDialect is the search package's name for the store's SQL dialect.
@@ -250,35 +282,55 @@ func (s *Store) searchDialect() search.Dialect {
 	return search.SQLite
 }
 
-// filterSystems adds the WHERE clauses of f, always scoped by tenant; the
-// search fragment comes from search.ToSQL (allowlisted columns, values as
-// arguments).
-func (s *Store) filterSystems(q *bun.SelectQuery, tenant string, f systems.ListFilter) *bun.SelectQuery {
-	q = q.Where("tenant = ?", tenant)
+// whereSystems writes the WHERE condition of f with ? placeholders, always
+// scoped by tenant, and its arguments; the search fragment comes from
+// search.ToSQL (allowlisted columns, values as arguments); id lists are
+// one argument each (inIDs), so the text depends only on the shape of f.
+func (s *Store) whereSystems(tenant string, f systems.ListFilter) (where string, args []any) {
+	var b strings.Builder
+	b.WriteString("tenant = ?")
+	args = append(args, tenant)
 	if f.Owner != "" {
-		q = q.Where("owner = ?", f.Owner)
+		b.WriteString(" AND owner = ?")
+		args = append(args, f.Owner)
 	}
 	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
+		b.WriteString(" AND " + inIDs(s.pg, "id"))
+		args = append(args, idsArg(f.IDs))
 	}
 	if f.ParentID != "" {
-		q = q.Where("parent_id = ?", f.ParentID)
+		b.WriteString(" AND parent_id = ?")
+		args = append(args, f.ParentID)
 	}
 	if !f.IncludeDeleted {
-		q = q.Where("deleted = ?", false)
+		b.WriteString(" AND deleted = ?")
+		args = append(args, false)
 	}
 	if v := f.Visible; v != nil {
-		if len(v.IDs) == 0 {
-			q = q.Where("owner = ?", v.Owner)
-		} else {
-			q = q.Where("(owner = ? OR id IN (?))", v.Owner, bun.List(v.IDs))
+		switch {
+		case len(v.IDs) == 0:
+			b.WriteString(" AND owner = ?")
+			args = append(args, v.Owner)
+		case s.pg:
+			// PostgreSQL unions the two index scans (BitmapOr).
+			b.WriteString(" AND (owner = ? OR " + inIDs(true, "id") + ")")
+			args = append(args, v.Owner, idsArg(v.IDs))
+		default:
+			// SQLite, given the OR, walks the whole tenant in id order to
+			// spare a sort; the same set as one id list probes the primary
+			// key in order and stops at the page's end (issue 16).
+			b.WriteString(" AND id IN (SELECT id FROM systems WHERE tenant = ? AND owner = ? " +
+				"UNION ALL SELECT value FROM json_each(?))")
+			args = append(args, tenant, v.Owner, idsArg(v.IDs))
 		}
 	}
 	if f.Search != nil {
-		where, args := search.ToSQL(f.Search, s.searchDialect())
-		q = q.Where(where, args...)
+		w, a := search.ToSQL(f.Search, s.searchDialect())
+		b.WriteString(" AND ")
+		b.WriteString(w)
+		args = append(args, a...)
 	}
-	return q
+	return b.String(), args
 }
 
 // AddHistory implements systems.Store: ErrNotFound when the record's system

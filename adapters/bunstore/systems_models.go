@@ -208,6 +208,9 @@ func (r *systemRow) domain() (systems.System, error) {
 		{"systems.tags", r.Tags, &s.Tags},
 		{"systems.notes", r.Notes, &s.Notes},
 	} {
+		if c.value == "" {
+			continue // not read (ListFilter.Fields): the columns are NOT NULL
+		}
 		if err := fromJSON(c.column, c.value, c.out); err != nil {
 			return systems.System{}, err
 		}

@@ -123,6 +123,26 @@ func (s *Store) Shares(_ context.Context, tenant, systemID string) ([]systems.Sh
 	return out, nil
 }
 
+// SharesOf implements systems.AccessStore.
+func (s *Store) SharesOf(_ context.Context, tenant string, systemIDs []string) (map[string][]systems.Share, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]systems.Share{}
+	for _, id := range systemIDs {
+		m := s.acc().shares[tenantKey{tenant, id}]
+		if len(m) == 0 || out[id] != nil {
+			continue
+		}
+		list := make([]systems.Share, 0, len(m))
+		for g, by := range m {
+			list = append(list, systems.Share{Grantee: g, Grantor: by})
+		}
+		slices.SortFunc(list, func(a, b systems.Share) int { return compareStrings(a.Grantee, b.Grantee) })
+		out[id] = list
+	}
+	return out, nil
+}
+
 // AccessibleSystems implements systems.AccessStore.
 func (s *Store) AccessibleSystems(_ context.Context, tenant, user string) ([]string, error) {
 	s.mu.Lock()
@@ -197,4 +217,17 @@ func (s *Store) LoginUser(_ context.Context, tenant, systemID, tapisUser string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.acc().logins[permKey{tenant, systemID, tapisUser}], nil
+}
+
+// LoginUsers implements systems.AccessStore.
+func (s *Store) LoginUsers(_ context.Context, tenant, tapisUser string, systemIDs []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, id := range systemIDs {
+		if login, ok := s.acc().logins[permKey{tenant, id, tapisUser}]; ok {
+			out[id] = login
+		}
+	}
+	return out, nil
 }

@@ -117,7 +117,10 @@ func startServer(t *testing.T, bin string, args ...string) *serverProc {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.Contains(t, p.Stdout(), "Tapis listening on "+p.base+"\n")
+	// The child's stdout reaches us through a pipe copied by another
+	// goroutine, which may lag behind the HTTP answer on a loaded machine.
+	require.Eventually(t, func() bool { return strings.Contains(p.Stdout(), "Tapis listening on "+p.base+"\n") },
+		10*time.Second, 10*time.Millisecond, "stdout so far:\n%s", p.Stdout())
 	return p
 }
 

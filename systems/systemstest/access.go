@@ -87,6 +87,28 @@ func RunAccessStoreTests(t *testing.T, newStore func(t *testing.T) systems.Acces
 		require.NoError(t, err)
 		assert.NotNil(t, empty)
 	})
+	t.Run("shares of several systems at once", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.AddShares(ctx, "dev", "s1", "owner", []string{"u2", systems.PublicGrantee, "u1"}))
+		require.NoError(t, st.AddShares(ctx, "dev", "s2", "mod", []string{"u3"}))
+		require.NoError(t, st.AddShares(ctx, "dev", "s4", "owner", []string{"u9"}))
+		require.NoError(t, st.AddShares(ctx, "other", "s3", "owner", []string{"u1"}))
+		got, err := st.SharesOf(ctx, "dev", []string{"s2", "s1", "s3", "s1"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string][]systems.Share{
+			"s1": {{Grantee: "u1", Grantor: "owner"}, {Grantee: "u2", Grantor: "owner"}, {Grantee: systems.PublicGrantee, Grantor: "owner"}},
+			"s2": {{Grantee: "u3", Grantor: "mod"}},
+		}, got, "each system's shares by grantee; s3 is another tenant's, s4 was not asked for")
+		for i, id := range []string{"s1", "s2"} {
+			one, err := st.Shares(ctx, "dev", id)
+			require.NoError(t, err)
+			assert.Equal(t, one, got[id], "same answer as Shares (%d)", i)
+		}
+		empty, err := st.SharesOf(ctx, "dev", nil)
+		require.NoError(t, err)
+		assert.NotNil(t, empty)
+		assert.Empty(t, empty)
+	})
 	t.Run("accessible and public systems", func(t *testing.T) {
 		st := newStore(t)
 		require.NoError(t, st.GrantPerms(ctx, "dev", "b-read", "u1", []systems.Permission{R}))
@@ -122,5 +144,21 @@ func RunAccessStoreTests(t *testing.T, newStore func(t *testing.T) systems.Acces
 		require.NoError(t, err)
 		assert.Empty(t, got, "removed")
 		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", ""), "removing nothing is fine")
+	})
+	t.Run("login users of several systems at once", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s1", "u1", "linux1"))
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s2", "u1", "linux2"))
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s3", "u2", "linux3"))
+		require.NoError(t, st.SetLoginUser(ctx, "other", "s4", "u1", "linux4"))
+		require.NoError(t, st.SetLoginUser(ctx, "dev", "s5", "u1", "linux5"))
+		got, err := st.LoginUsers(ctx, "dev", "u1", []string{"s1", "s2", "s3", "s4", "s2"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"s1": "linux1", "s2": "linux2"}, got,
+			"s3 maps another user, s4 is another tenant's, s5 was not asked for")
+		empty, err := st.LoginUsers(ctx, "dev", "u1", nil)
+		require.NoError(t, err)
+		assert.NotNil(t, empty)
+		assert.Empty(t, empty)
 	})
 }
