@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis/internal/serverbin"
 )
 
 // serverProc is a started server binary.
@@ -54,12 +57,15 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 	return w.buf.Write(b)
 }
 
-// buildServer compiles the server into a temporary directory once per test.
+// buildServer compiles the server into a temporary directory once per test,
+// as deploy/Containerfile does (serverbin).
 func buildServer(t *testing.T) string {
 	t.Helper()
+	ctx := context.Background()
+	root, err := serverbin.ModuleRoot(ctx)
+	require.NoError(t, err)
 	bin := filepath.Join(t.TempDir(), "tapis-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	require.NoError(t, serverbin.Build(ctx, root, bin))
 	return bin
 }
 

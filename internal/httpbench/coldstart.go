@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tapis-go/tapis/internal/serverbin"
 )
 
 // measureColdStart builds examples/server and times, from exec to the first
@@ -25,15 +26,13 @@ func measureColdStart(ctx context.Context, t *table, reps int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	root, err := moduleRoot()
+	root, err := serverbin.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
 	bin := filepath.Join(tmp, "tapis-server")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/server")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./examples/server: %w: %s", err, out)
+	if err := serverbin.Build(ctx, root, bin); err != nil {
+		return err
 	}
 	times := map[string][]time.Duration{}
 	for i := range reps {
@@ -64,19 +63,6 @@ func measureColdStart(ctx context.Context, t *table, reps int) error {
 			fmt.Sprintf("%.1fx", float64(dev)/float64(plain)), "≤ 0.5 s")
 	}
 	return nil
-}
-
-// moduleRoot is the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run httpbench inside the module (go env GOMOD is empty)")
-	}
-	return filepath.Dir(mod), nil
 }
 
 // timeStart runs the server on a free port with -data dir and returns how
