@@ -1,8 +1,10 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tapis-go/tapis/internal/testenv"
+	"github.com/tapis-go/tapis/oauth2"
 )
 
 func TestATokenCannotLaunderItself(t *testing.T) {
@@ -173,5 +176,35 @@ func TestErrorsQuoteBoundedInput(t *testing.T) {
 			assert.Less(t, got.Code, 500, "body: %.300s", got.Raw)
 			assert.Less(t, len(got.Raw), 4096, "the error quotes a bounded part of the input")
 		})
+	}
+}
+
+// A callback stored before the rules were strict (here written straight
+// into the store) never adds a directive to the consent page's CSP.
+func TestStoredCallbackCannotExtendTheCSP(t *testing.T) {
+	env := testenv.New(t)
+	bad := "https://a.example;script-src *;form-action *"
+	require.NoError(t, env.Store.CreateClient(context.Background(), oauth2.Client{TenantID: "dev", ClientID: "legacy",
+		Owner: "testuser1", CallbackURL: bad, DisplayName: "legacy", Active: true}))
+	good := "https://b.example/cb"
+	require.NoError(t, env.Store.CreateClient(context.Background(), oauth2.Client{TenantID: "dev", ClientID: "modern",
+		Owner: "testuser1", CallbackURL: good, DisplayName: "modern", Active: true}))
+	for _, tc := range []struct{ client, callback, want string }{{"legacy", bad, ""}, {"modern", good, "https://b.example"}} {
+		b := newBrowser(t, env)
+		q := url.Values{"client_id": {tc.client}, "redirect_uri": {tc.callback}, "response_type": {"code"},
+			"code_challenge": {challengeOf(testVerifier)}, "code_challenge_method": {"S256"}}
+		p := b.get("/v3/oauth2/authorize?" + q.Encode())
+		if p.code == http.StatusFound {
+			p = b.login("testuser1", "testuser1")
+			p = b.get(p.location)
+		}
+		require.Equal(t, 200, p.code, "consent page for %s: %s", tc.client, p.body)
+		csp := p.header.Get("Content-Security-Policy")
+		assert.NotContains(t, csp, "script-src", tc.client)
+		assert.Equal(t, 1, strings.Count(csp, "form-action"), "one form-action: %s", csp)
+		assert.NotContains(t, csp, "a.example", "a callback failing the rules adds no source")
+		if tc.want != "" {
+			assert.Contains(t, csp, "form-action 'self' "+tc.want, "a valid callback's origin is allowed")
+		}
 	}
 }
