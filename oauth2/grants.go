@@ -52,7 +52,9 @@ type Grant interface {
 // GrantContext is what the provider lends a grant for one token request:
 // the tenant's configuration and the steps grants share, each bound to the
 // request's tenant and client address. Only the Provider implements it (a
-// test double embeds the interface).
+// test double of your grant embeds the interface); the built-in grants
+// also reach the provider's codes and refresh families through it, so they
+// run only under a Provider.
 type GrantContext interface {
 	// Config is the tenant's authenticator configuration.
 	Config() TenantConfig
