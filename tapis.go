@@ -83,6 +83,10 @@ type Config struct {
 	// with a scope (standard OAuth2/OIDC clients) carry aud = the tenant's
 	// issuer (its base URL), the others none, as Tapis.
 	AccessTokenAudience func(tenantID, clientID string) []string
+	// Grants are the grant types of the token endpoint (see
+	// oauth2.ProviderConfig.Grants); default oauth2.DefaultGrants(). Add
+	// your own with append(oauth2.DefaultGrants(), yours).
+	Grants []oauth2.Grant
 	// MaxLoginFailures is how many wrong passwords or client secrets one
 	// account may send from one address before each further attempt must
 	// wait (429 with Retry-After); the account from every address gets five
@@ -200,7 +204,7 @@ func New(cfg Config) (*Server, error) {
 		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
 	}
 	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
-		Sealer: sealer, Limiter: limiter, AccessTokenAudience: cfg.AccessTokenAudience, Logger: cfg.Logger, Now: cfg.Now})
+		Sealer: sealer, Limiter: limiter, AccessTokenAudience: cfg.AccessTokenAudience, Grants: cfg.Grants, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

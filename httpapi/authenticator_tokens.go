@@ -123,7 +123,8 @@ const maxTokenBody = 64 << 10
 // body. formEncodedBasic is true on the RFC endpoint.
 func parseTokenRequest(contentType, authorization string, body []byte, formEncodedBasic bool) (oauth2.TokenRequest, error) {
 	var b NewTokenJSON
-	var scope string // form only: the Tapis JSON body has no scope
+	var scope string     // form only: the Tapis JSON body has no scope
+	var other url.Values // parameters for an embedder's grants
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "application/x-www-form-urlencoded":
@@ -136,10 +137,22 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 			RedirectURI: v.Get("redirect_uri"), Code: v.Get("code"), CodeVerifier: v.Get("code_verifier"),
 			DeviceCode: v.Get("device_code"), RefreshToken: v.Get("refresh_token")}
 		scope = v.Get("scope")
+		for k, vals := range v {
+			if !namedTokenParam(k) {
+				other = addParam(other, k, vals...)
+			}
+		}
 	case "application/json", "":
 		if len(body) > 0 {
-			if err := json.Unmarshal(body, &b); err != nil {
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(body, &b); err != nil || json.Unmarshal(body, &fields) != nil {
 				return oauth2.TokenRequest{}, tenancy.Errorf(tenancy.ErrInvalid, "Invalid JSON body: an object of string fields is expected.")
+			}
+			for k, raw := range fields {
+				var str string
+				if !namedTokenParam(k) && json.Unmarshal(raw, &str) == nil { // other kinds are ignored, as before
+					other = addParam(other, k, str)
+				}
 			}
 		}
 	default:
@@ -147,6 +160,7 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 	}
 	var bad textProblems
 	walkText(&bad, "body", reflect.ValueOf(b), false, 0)
+	walkText(&bad, "body", reflect.ValueOf(other), false, 0)
 	if err := bad.err(); err != nil {
 		return oauth2.TokenRequest{}, &oauth2.GrantError{Code: "invalid_request", Description: err.Error()}
 	}
@@ -155,7 +169,7 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 	}
 	req := oauth2.TokenRequest{GrantType: b.GrantType, ClientID: b.ClientID, ClientKey: b.ClientKey, Username: b.Username,
 		Password: b.Password, RedirectURI: b.RedirectURI, Code: b.Code, CodeVerifier: b.CodeVerifier,
-		DeviceCode: b.DeviceCode, RefreshToken: b.RefreshToken, Scope: scope}
+		DeviceCode: b.DeviceCode, RefreshToken: b.RefreshToken, Scope: scope, Params: other}
 	if authorization != "" {
 		id, key, okBasic := parseBasic(authorization)
 		if !okBasic {
@@ -171,6 +185,25 @@ func parseTokenRequest(contentType, authorization string, body []byte, formEncod
 		req.ClientID, req.ClientKey = id, key
 	}
 	return req, nil
+}
+
+// namedTokenParam reports whether a token request parameter has a field
+// of its own in oauth2.TokenRequest; the others are passed on in Params.
+func namedTokenParam(name string) bool {
+	switch name {
+	case "grant_type", "username", "password", "client_id", "client_key", "client_secret", "redirect_uri",
+		"code", "code_verifier", "device_code", "refresh_token", "scope":
+		return true
+	}
+	return false
+}
+
+func addParam(v url.Values, name string, vals ...string) url.Values {
+	if v == nil {
+		v = url.Values{}
+	}
+	v[name] = append(v[name], vals...)
+	return v
 }
 
 func firstOf(a, b string) string {

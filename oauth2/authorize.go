@@ -59,7 +59,7 @@ func (p *Provider) CheckAuthorize(ctx context.Context, req AuthorizeRequest) (Cl
 	}
 	switch req.ResponseType {
 	case ResponseCode:
-		if !cfg.allows(GrantAuthorizationCode) {
+		if !p.offers(cfg, GrantAuthorizationCode) {
 			return Client{}, grantErr("unsupported_response_type", "The authorization_code grant type is not allowed for this tenant. Allowable grant types: %v", cfg.AllowableGrantTypes)
 		}
 	case ResponseToken:

@@ -82,7 +82,7 @@ func (p *Provider) StartDevice(ctx context.Context, tenantID, clientID, verifica
 	if err != nil {
 		return DeviceAuthorization{}, err
 	}
-	if !cfg.allows(GrantDeviceCode) {
+	if !p.offers(cfg, GrantDeviceCode) {
 		return DeviceAuthorization{}, grantErr("unsupported_grant_type", "The device_code grant type is not allowed for this tenant.")
 	}
 	if clientID == "" {
@@ -153,70 +153,4 @@ func (p *Provider) DecideDevice(ctx context.Context, tenantID, username, userCod
 		return nil
 	})
 	return err
-}
-
-// deviceCodeGrant answers a polling device: pending until approved (with
-// slow_down when it polls faster than the interval), tokens once, then
-// nothing.
-func deviceCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
-	if req.ClientID == "" {
-		return TokenPair{}, grantErr("invalid_request", "Required client_id parameter missing.")
-	}
-	if req.DeviceCode == "" {
-		return TokenPair{}, grantErr("invalid_request", "Required device_code parameter missing.")
-	}
-	client, err := p.authenticateClientOptionalKey(ctx, req)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	hash := hashSecret(req.DeviceCode)
-	var outcome error
-	now := p.now()
-	d, err := p.store.UpdateDeviceCode(ctx, req.TenantID, hash, func(x *DeviceCode) error {
-		switch {
-		case x.ClientID != req.ClientID:
-			outcome = grantErr("invalid_grant", "Client IDs do not match between device code and passed in client_id")
-		case now.After(x.Expires):
-			outcome = grantErr("expired_token", "device code has expired.")
-		case x.Status == DeviceDenied:
-			outcome = grantErr("access_denied", "The user denied the authorization request.")
-		case x.Status == DeviceRedeemed:
-			outcome = grantErr("invalid_grant", "device code not valid.")
-		case x.Status == DeviceApproved:
-			x.Status = DeviceRedeemed
-		case !x.LastPoll.IsZero() && now.Sub(x.LastPoll) < x.Interval:
-			x.Interval += deviceInterval
-			x.LastPoll = now
-			outcome = &GrantError{Code: "slow_down", Description: "Polling too fast; wait longer between requests.", Interval: x.Interval}
-		default:
-			x.LastPoll = now
-			outcome = grantErr("authorization_pending", "device code not ready.")
-		}
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return TokenPair{}, grantErr("invalid_grant", "device code not valid.")
-	}
-	if err != nil {
-		return TokenPair{}, err
-	}
-	if outcome != nil {
-		return TokenPair{}, outcome
-	}
-	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: d.Username, client: &client,
-		grant: GrantDeviceCode, accessTTL: d.AccessTTL, refresh: true})
-	return pair, err
-}
-
-// authenticateClientOptionalKey: the device grant names its client in the
-// body; a key, when given (Basic or body), must match.
-func (p *Provider) authenticateClientOptionalKey(ctx context.Context, req TokenRequest) (Client, error) {
-	if req.ClientKey != "" {
-		return p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
-	}
-	c, err := p.store.GetClient(ctx, req.TenantID, req.ClientID)
-	if errors.Is(err, ErrNotFound) || (err == nil && !c.Active) {
-		return Client{}, grantErr("invalid_client", "Invalid client credentials.")
-	}
-	return c, err
 }

@@ -5,6 +5,11 @@
 // of POST /v3/tokens. The OAuth2 authenticator (clients and grants) builds on
 // the same TokenService.
 //
+// Each grant type of the token endpoint is a Grant, one file each
+// (grant_*.go), given to the Provider in ProviderConfig.Grants; an
+// embedder adds its own beside DefaultGrants() (see ExampleGrant), and a
+// grant reaches the provider only through its GrantContext.
+//
 // A Store persists keys, revocations and accounts; every adapter runs the
 // conformance suite in oauth2/oauth2test.
 package oauth2

@@ -12,15 +12,25 @@ import (
 // codeSkew tolerates clock differences on code expiry, as Tapis does.
 const codeSkew = 6 * time.Second
 
-// authorizationCodeGrant redeems a code once, atomically; a second redemption
-// fails and revokes what the first produced. The code is bound to its client
-// and redirect URI; PKCE (S256) is verified, and a verifier for a code issued
-// without a challenge is refused (no downgrade).
-func authorizationCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
+// AuthorizationCodeGrant redeems a code of the authorization flow once,
+// atomically; a second redemption fails and revokes what the first
+// produced. The code is bound to its client and redirect URI; PKCE (S256)
+// is verified, and a verifier for a code issued without a challenge is
+// refused (no downgrade).
+type AuthorizationCodeGrant struct{}
+
+var _ Grant = AuthorizationCodeGrant{}
+
+// Type implements Grant.
+func (AuthorizationCodeGrant) Type() string { return GrantAuthorizationCode }
+
+// Token implements Grant.
+func (AuthorizationCodeGrant) Token(ctx context.Context, g GrantContext, req TokenRequest) (TokenPair, error) {
+	p := g.provider() // the codes are the provider's own
 	if req.ClientID == "" {
 		return TokenPair{}, grantErr("invalid_client", "Invalid client credentials.")
 	}
-	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
+	client, err := g.AuthenticateClient(ctx, req.ClientID, req.ClientKey)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -60,7 +70,7 @@ func authorizationCodeGrant(ctx context.Context, p *Provider, cfg TenantConfig, 
 	if d.AuthTime > 0 {
 		authTime = time.Unix(d.AuthTime, 0).UTC()
 	}
-	pair, family, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: code.Username, client: &client,
+	pair, family, err := p.issue(ctx, g.Config(), issue{tenantID: req.TenantID, username: code.Username, client: &client,
 		grant: GrantAuthorizationCode, redirectURI: code.RedirectURI, refresh: true,
 		scope: d.Scope, nonce: d.Nonce, authTime: authTime, idToken: true})
 	if err != nil {

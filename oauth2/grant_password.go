@@ -5,14 +5,22 @@ import (
 	"errors"
 )
 
-// passwordGrant: username and password checked by the Authenticator, with
-// failures rate limited per tenant+user and per address. A request with a
-// client gets a refresh token; without one (as tapipy sends it) an access
-// token with tapis/client_id null.
-func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
+// PasswordGrant is the password grant: username and password checked by
+// the Authenticator, with failures rate limited per tenant+user and per
+// address. A request with a client gets a refresh token; without one (as
+// tapipy sends it) an access token with tapis/client_id null.
+type PasswordGrant struct{}
+
+var _ Grant = PasswordGrant{}
+
+// Type implements Grant.
+func (PasswordGrant) Type() string { return GrantPassword }
+
+// Token implements Grant.
+func (PasswordGrant) Token(ctx context.Context, g GrantContext, req TokenRequest) (TokenPair, error) {
 	var client *Client
 	if req.ClientID != "" {
-		c, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
+		c, err := g.AuthenticateClient(ctx, req.ClientID, req.ClientKey)
 		if err != nil {
 			return TokenPair{}, err
 		}
@@ -21,14 +29,12 @@ func passwordGrant(ctx context.Context, p *Provider, cfg TenantConfig, req Token
 	if req.Username == "" || req.Password == "" {
 		return TokenPair{}, grantErr("invalid_request", "Missing required payload data; username and password are required for the password grant type.")
 	}
-	id, err := p.CheckPassword(ctx, req.TenantID, req.Username, req.Password, req.RemoteAddr)
+	id, err := g.CheckPassword(ctx, req.Username, req.Password)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	// The authenticator's spelling of the user, not the typed one.
-	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: id.Username, client: client,
-		grant: GrantPassword, refresh: client != nil, scope: GrantedScope(req.Scope)})
-	return pair, err
+	return g.Issue(ctx, IssueRequest{Username: id.Username, Client: client, Refresh: client != nil, Scope: GrantedScope(req.Scope)})
 }
 
 // CheckPassword authenticates a user for the password grant and the login

@@ -7,10 +7,19 @@ import (
 	"time"
 )
 
-// refreshTokenGrant rotates a refresh token: each one is used once; a
+// RefreshTokenGrant rotates a refresh token: each one is used once; a
 // replayed one revokes its whole family (refresh and access tokens). The
 // token is bound to its client; the new tokens get tapis/refresh_count + 1.
-func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req TokenRequest) (TokenPair, error) {
+type RefreshTokenGrant struct{}
+
+var _ Grant = RefreshTokenGrant{}
+
+// Type implements Grant.
+func (RefreshTokenGrant) Type() string { return GrantRefreshToken }
+
+// Token implements Grant.
+func (RefreshTokenGrant) Token(ctx context.Context, g GrantContext, req TokenRequest) (TokenPair, error) {
+	p := g.provider() // the refresh families are the provider's own
 	if req.RefreshToken == "" {
 		return TokenPair{}, grantErr("invalid_request", "Required refresh_token parameter missing.")
 	}
@@ -29,7 +38,7 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 	if req.ClientID != tokenClient {
 		return TokenPair{}, grantErr("invalid_grant", "client_id from header (%s) does not match the client_id in the token claim (%s).", req.ClientID, tokenClient)
 	}
-	client, err := p.authenticateClient(ctx, req.TenantID, req.ClientID, req.ClientKey, req.RemoteAddr)
+	client, err := g.AuthenticateClient(ctx, req.ClientID, req.ClientKey)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -66,7 +75,7 @@ func refreshTokenGrant(ctx context.Context, p *Provider, cfg TenantConfig, req T
 	if at := numClaim(nested["auth_time"]); at > 0 {
 		authTime = time.Unix(at, 0).UTC()
 	}
-	pair, _, err := p.issue(ctx, cfg, issue{tenantID: req.TenantID, username: username, client: &client,
+	pair, _, err := p.issue(ctx, g.Config(), issue{tenantID: req.TenantID, username: username, client: &client,
 		grant: GrantRefreshToken, redirectURI: redirect, refreshCount: int(numClaim(nested["tapis/refresh_count"])) + 1,
 		family: rec.FamilyID, refresh: true, scope: scope, authTime: authTime, idToken: true})
 	if err != nil {

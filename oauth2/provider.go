@@ -56,8 +56,16 @@ type ProviderConfig struct {
 	// and the others stay exactly as Tapis shapes them (services built on
 	// tapisservice/PyJWT refuse a token with an aud they did not expect).
 	AccessTokenAudience func(tenantID, clientID string) []string
-	Logger              *slog.Logger
-	Now                 func() time.Time
+	// Grants are the grant types of the token endpoint; default
+	// DefaultGrants(). List the built-ins you keep beside your own:
+	//
+	//	Grants: append(oauth2.DefaultGrants(), myGrant{})
+	//
+	// A tenant without a stored configuration allows every one of them;
+	// a stored configuration allows those its allowable_grant_types names.
+	Grants []Grant
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Provider is the OAuth2 authorization server of the Tapis authenticator:
@@ -72,6 +80,9 @@ type Provider struct {
 	limiter *Limiter
 	log     *slog.Logger
 	now     func() time.Time
+	// grants by type, and their types in the order of ProviderConfig.Grants
+	grants     map[string]Grant
+	grantTypes []string
 }
 
 // NewProvider returns a Provider; its error names every missing dependency.
@@ -92,6 +103,13 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("oauth2: ProviderConfig is missing %v", missing)
 	}
+	if cfg.Grants == nil {
+		cfg.Grants = DefaultGrants()
+	}
+	grants, grantTypes, err := grantSet(cfg.Grants)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = cfg.Tokens.Limiter()
 	}
@@ -102,7 +120,7 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 		cfg.Now = time.Now
 	}
 	return &Provider{cfg: cfg, tokens: cfg.Tokens, tenancy: cfg.Tokens.tenancy, store: cfg.Store, authn: cfg.Authenticator,
-		limiter: cfg.Limiter, log: cfg.Logger, now: cfg.Now}, nil
+		limiter: cfg.Limiter, log: cfg.Logger, now: cfg.Now, grants: grants, grantTypes: grantTypes}, nil
 }
 
 // Authenticator returns the password authenticator (for profiles).

@@ -21,15 +21,14 @@ const (
 	GrantImplicit          = "implicit"
 )
 
-var knownGrants = []string{GrantPassword, GrantImplicit, GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode}
-
 // DefaultTenantConfig is the configuration of a tenant that has none stored:
-// every grant but implicit, the token web app on, TTLs of 4 hours (access)
-// and 30 days (refresh) within the token service's maxima.
+// every grant of the provider (ProviderConfig.Grants) but not implicit, the
+// token web app on, TTLs of 4 hours (access) and 30 days (refresh) within
+// the token service's maxima.
 func (p *Provider) DefaultTenantConfig(tenantID string) TenantConfig {
 	tc := p.tokens.cfg
 	return TenantConfig{TenantID: tenantID,
-		AllowableGrantTypes: []string{GrantPassword, GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode},
+		AllowableGrantTypes: slices.Clone(p.grantTypes),
 		UseLDAP:             true, UseTokenWebapp: true, MFAConfig: map[string]any{}, CustomIdPConfiguration: map[string]any{},
 		DefaultAccessTTL: min(4*time.Hour, tc.MaxAccessTTL), DefaultRefreshTTL: min(30*24*time.Hour, tc.MaxRefreshTTL),
 		MaxAccessTTL: tc.MaxAccessTTL, MaxRefreshTTL: tc.MaxRefreshTTL}
@@ -117,9 +116,10 @@ func (p *Provider) UpdateConfig(ctx context.Context, pr tenancy.Principal, u Con
 	}
 	v := &tenancy.ValidationError{Prefix: "Invalid PUT data"}
 	if u.AllowableGrantTypes != nil {
+		known := p.allowableGrantTypes()
 		for _, g := range *u.AllowableGrantTypes {
-			if !slices.Contains(knownGrants, g) {
-				v.Addf("allowable_grant_types: %q is not one of %v.", g, knownGrants)
+			if !slices.Contains(known, g) {
+				v.Addf("allowable_grant_types: %q is not one of %v.", g, known)
 			}
 		}
 		c.AllowableGrantTypes = slices.Clone(*u.AllowableGrantTypes)

@@ -64,7 +64,7 @@ func (svc *Service) CreateChild(ctx context.Context, p tenancy.Principal, parent
 	if err := svc.authz.Authorize(ctx, p, ActionCreate, c); err != nil {
 		return System{}, err
 	}
-	if c.SystemType == TypeLinux || c.SystemType == TypeIRODS {
+	if traitsOf(c.SystemType).POSIXPaths {
 		c.RootDir = normalizeRootDir(c.RootDir)
 	}
 	now := svc.stamp()

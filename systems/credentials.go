@@ -66,10 +66,10 @@ func checkPairs(c Credential) error {
 	return p.err("CRED")
 }
 
-// checkCredential verifies c against the host as loginUser unless skipped;
-// IRODS, and GLOBUS without a Globus client, cannot be checked and are
-// stored as given, as the original does. It also refuses to go on when no
-// vault is configured.
+// checkCredential verifies c against the host as loginUser unless skipped
+// or the system type's credentials are stored as given (TypeTraits.Check:
+// IRODS, and GLOBUS without a Globus client, as the original). It also
+// refuses to go on when no vault is configured.
 func (svc *Service) checkCredential(ctx context.Context, s System, loginUser string, c Credential, skip bool) error {
 	if svc.vault == nil {
 		return errorf(ErrNotConfigured, "SYSAPI_CRED_NOT_CONFIGURED Credential storage is not configured on this server.")
@@ -77,20 +77,39 @@ func (svc *Service) checkCredential(ctx context.Context, s System, loginUser str
 	if err := checkPairs(c); err != nil {
 		return err
 	}
-	checkable := s.SystemType == TypeLinux || s.SystemType == TypeS3 || (s.SystemType == TypeGlobus && svc.gl != nil)
-	if skip || !checkable {
+	if skip || !svc.checkable(s.SystemType) {
 		return nil
 	}
 	return svc.verify(ctx, s, loginUser, c)
 }
 
-// verify runs the host check (for GLOBUS with a Globus client: Globus
-// Transfer); a refusal is a 400 naming the reason.
-func (svc *Service) verify(ctx context.Context, s System, loginUser string, c Credential) error {
-	check := svc.check
-	if s.SystemType == TypeGlobus && svc.gl != nil {
-		check = svc.gl
+// checkable reports whether credentials of a system type are checked
+// before they are stored.
+func (svc *Service) checkable(t SystemType) bool {
+	switch traitsOf(t).Check {
+	case CheckHost:
+		return true
+	case CheckGlobus:
+		return svc.gl != nil
 	}
+	return false
+}
+
+// checker is what checks a credential of a system type: the Globus client
+// for Globus systems when there is one, else the Verifier (a
+// hostcheck.Mux routes it by type, and answers "not supported" for a type
+// it has no checker for).
+func (svc *Service) checker(t SystemType) hostcheck.Verifier {
+	if traitsOf(t).Check == CheckGlobus && svc.gl != nil {
+		return svc.gl
+	}
+	return svc.check
+}
+
+// verify runs the check of the system's type; a refusal is a 400 naming
+// the reason.
+func (svc *Service) verify(ctx context.Context, s System, loginUser string, c Credential) error {
+	check := svc.checker(s.SystemType)
 	if check == nil {
 		return errorf(ErrNotConfigured, "SYSAPI_CRED_CHECK_NOT_CONFIGURED Host checks are not configured on this server: use skipCredentialCheck=true.")
 	}

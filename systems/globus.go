@@ -276,10 +276,12 @@ func globusErr(err error, systemID, what string) error {
 	return err
 }
 
-// isGlobus refuses other system types (400, as the newer spec says).
+// isGlobus refuses system types whose credentials are not Globus tokens
+// (400, as the newer spec says).
 func isGlobus(s System) error {
-	if s.SystemType != TypeGlobus {
-		return errorf(ErrInvalid, "SYSAPI_GLOBUS_NOT_GLOBUS System %s is of type %s, not GLOBUS.", s.ID, s.SystemType)
+	if traitsOf(s.SystemType).Check != CheckGlobus {
+		return errorf(ErrInvalid, "SYSAPI_GLOBUS_NOT_GLOBUS System %s is of type %s, not %s.", s.ID, s.SystemType,
+			typesWith(func(t TypeTraits) bool { return t.Check == CheckGlobus }))
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func (svc *Service) globusExpiring(c Credential) bool {
 // once. Across instances, a reader whose refresh token was rotated by
 // another instance meanwhile finds the new pair in the vault.
 func (svc *Service) freshGlobus(ctx context.Context, p tenancy.Principal, s System, user string, c Credential) (Credential, error) {
-	if s.SystemType != TypeGlobus || svc.gl == nil || c.RefreshToken == "" || !svc.globusExpiring(c) {
+	if traitsOf(s.SystemType).Check != CheckGlobus || svc.gl == nil || c.RefreshToken == "" || !svc.globusExpiring(c) {
 		return c, nil
 	}
 	unlock := svc.refreshing.lock(credKey(s, user))

@@ -13,7 +13,7 @@ import (
 var SearchSchema = search.MustSchema(
 	search.Attr{Name: "id", Type: search.String},
 	search.Attr{Name: "description", Type: search.String},
-	search.Attr{Name: "systemType", Type: search.Enum, Enum: enumNames(SystemTypes)},
+	search.Attr{Name: "systemType", Type: search.Enum, Enum: enumNames(SystemTypes())},
 	search.Attr{Name: "owner", Type: search.String},
 	search.Attr{Name: "host", Type: search.String},
 	search.Attr{Name: "enabled", Type: search.Bool},

@@ -236,7 +236,7 @@ func (svc *Service) Create(ctx context.Context, p tenancy.Principal, in CreateIn
 			return System{}, err
 		}
 	}
-	if s.SystemType == TypeLinux || s.SystemType == TypeIRODS {
+	if traitsOf(s.SystemType).POSIXPaths {
 		s.RootDir = normalizeRootDir(s.RootDir)
 	}
 	if in.Credential != nil {

@@ -5,20 +5,6 @@ import (
 	"time"
 )
 
-// SystemType is the kind of host a system describes.
-type SystemType string
-
-// System types.
-const (
-	TypeLinux  SystemType = "LINUX"
-	TypeS3     SystemType = "S3"
-	TypeIRODS  SystemType = "IRODS"
-	TypeGlobus SystemType = "GLOBUS"
-)
-
-// SystemTypes lists the valid system types.
-var SystemTypes = []SystemType{TypeLinux, TypeS3, TypeIRODS, TypeGlobus}
-
 // AuthnMethod is how the service authenticates to a host.
 type AuthnMethod string
 

@@ -68,14 +68,14 @@ func checkAttributes(s *System, credentials, create bool) problems {
 	if s.ID != "" && !idPattern.MatchString(s.ID) {
 		p.add("SYSLIB_INVALID_STR_ATTR", "id %q: letters, digits and -._~ only, starting with a letter or digit.", s.ID)
 	}
-	if s.SystemType != "" && !slices.Contains(SystemTypes, s.SystemType) {
-		p.add("SYSLIB_INVALID_ENUM", "systemType %q is not one of %v.", s.SystemType, SystemTypes)
+	traits, known := TraitsOf(s.SystemType)
+	if s.SystemType != "" && !known {
+		p.add("SYSLIB_INVALID_ENUM", "systemType %q is not one of %v.", s.SystemType, SystemTypes())
 	}
 	if s.DefaultAuthnMethod != "" && !slices.Contains(AuthnMethods, s.DefaultAuthnMethod) {
 		p.add("SYSLIB_INVALID_ENUM", "defaultAuthnMethod %q is not one of %v.", s.DefaultAuthnMethod, AuthnMethods)
 	}
-	posix := s.SystemType == TypeLinux || s.SystemType == TypeIRODS
-	if posix {
+	if traits.POSIXPaths {
 		if strings.TrimSpace(s.RootDir) == "" {
 			p.add("SYSLIB_NOROOTDIR", "rootDir is required for system type %s.", s.SystemType)
 		} else if !strings.HasPrefix(s.RootDir, "/") && !strings.HasPrefix(s.RootDir, hostEvalMarker) {
@@ -96,8 +96,8 @@ func checkAttributes(s *System, credentials, create bool) problems {
 		}
 	}
 	if s.CanExec {
-		if s.SystemType != TypeLinux {
-			p.add("SYSLIB_CANEXEC_INVALID_SYSTYPE", "canExec=true needs system type LINUX, not %s.", s.SystemType)
+		if !traits.CanExec {
+			p.add("SYSLIB_CANEXEC_INVALID_SYSTYPE", "canExec=true needs system type %s, not %s.", typesWith(func(t TypeTraits) bool { return t.CanExec }), s.SystemType)
 		}
 		if strings.TrimSpace(s.JobWorkingDir) == "" {
 			p.add("SYSLIB_CANEXEC_NO_JOBWORKINGDIR_INPUT", "canExec=true needs jobWorkingDir.")
@@ -123,16 +123,16 @@ func checkAttributes(s *System, credentials, create bool) problems {
 	if s.BatchScheduler != "" && !slices.Contains(Schedulers, s.BatchScheduler) {
 		p.add("SYSLIB_INVALID_ENUM", "batchScheduler %q is not one of %v.", s.BatchScheduler, Schedulers)
 	}
-	if s.SystemType == TypeS3 {
+	if traits.Bucket {
 		if strings.TrimSpace(s.BucketName) == "" {
-			p.add("SYSLIB_S3_NOBUCKET_INPUT", "system type S3 needs bucketName.")
+			p.add("SYSLIB_S3_NOBUCKET_INPUT", "system type %s needs bucketName.", s.SystemType)
 		}
 		if s.CanExec {
-			p.add("SYSLIB_S3_CANEXEC_INPUT", "system type S3 cannot have canExec=true.")
+			p.add("SYSLIB_S3_CANEXEC_INPUT", "system type %s cannot have canExec=true.", s.SystemType)
 		}
 	}
-	if s.SystemType == TypeIRODS && (s.Port < 1 || s.Port > 65535) {
-		p.add("SYSLIB_NOPORT", "system type IRODS needs a port from 1 to 65535, not %d.", s.Port)
+	if traits.NeedsPort && (s.Port < 1 || s.Port > 65535) {
+		p.add("SYSLIB_NOPORT", "system type %s needs a port from 1 to 65535, not %d.", s.SystemType, s.Port)
 	}
 	if s.Port > 65535 || s.ProxyPort > 65535 {
 		p.add("SYSLIB_INVALID_PORT", "port and proxyPort must be at most 65535.")
@@ -238,8 +238,8 @@ func checkControlChars(p *problems, s *System) {
 // checkHostEval applies the create-only HOST_EVAL rules (25-29) and its
 // syntax, so a bad HOST_EVAL is reported with the other problems.
 func checkHostEval(p *problems, s *System, credentials bool) {
-	if s.SystemType != TypeLinux {
-		p.add("SYSLIB_ROOT_HOST_EVAL_SYSTYPE", "HOST_EVAL in rootDir needs system type LINUX.")
+	if !traitsOf(s.SystemType).HostEval {
+		p.add("SYSLIB_ROOT_HOST_EVAL_SYSTYPE", "HOST_EVAL in rootDir needs system type %s.", typesWith(func(t TypeTraits) bool { return t.HostEval }))
 	}
 	if !credentials {
 		p.add("SYSLIB_ROOT_HOST_EVAL_CREDS", "HOST_EVAL in rootDir needs authnCredential in the same request (it is evaluated by logging in).")

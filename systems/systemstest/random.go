@@ -325,7 +325,7 @@ func (g *randGen) systems(tenant, prefix string, count int) []systems.System {
 		}
 		s := Bare(tenant, fmt.Sprintf("%s%d", p, i))
 		s.Owner = pick(g.r, randOwners)
-		s.SystemType = pick(g.r, systems.SystemTypes)
+		s.SystemType = pick(g.r, systems.SystemTypes())
 		s.Host = pick(g.r, randHosts)
 		var words []string
 		for range g.r.IntN(4) {
