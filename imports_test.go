@@ -22,9 +22,10 @@ var allowedDeps = map[string][]string{
 	"hostcheck":   {"credentials", "tenancy", "seal"},
 	"systems":     {"search", "tenancy", "credentials", "hostcheck", "seal"},
 	"oauth2":      {"tenancy", "seal"},
+	"identity":    {"oauth2", "tenancy", "seal"},
 }
 
-var domain = []string{"search", "tenancy", "seal", "credentials", "hostcheck", "systems", "oauth2"}
+var domain = []string{"search", "tenancy", "seal", "credentials", "hostcheck", "systems", "oauth2", "identity"}
 
 // TestImportRules enforces the import rules of DESIGN.md over `go list -deps`.
 func TestImportRules(t *testing.T) {

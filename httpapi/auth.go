@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tapis-go/tapis/identity"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
 )
@@ -44,80 +45,37 @@ func withAuth(op huma.Operation, mode authMode) huma.Operation {
 	return op
 }
 
-// authenticator turns request headers into a tenancy.Principal.
+// authenticator reads who a request is from its headers; the rules that
+// decide who it acts as are identity.Resolver's.
 type authenticator struct {
-	tenancy       *tenancy.Service
-	tokens        *oauth2.TokenService
-	siteID        string
-	defaultTenant string
+	resolver *identity.Resolver
 }
 
-// requestTenant is the tenant a request is for, before any token: the tenant
-// whose base URL host equals the Host header exactly, else the listener's
-// default tenant.
-func (a *authenticator) requestTenant(reg *tenancy.Registry, host string) string {
-	if t, ok := reg.TenantForHost(host); ok {
-		return t.ID
-	}
-	return a.defaultTenant
+// principal resolves a request's principal: service is the Tapis service the
+// operation belongs to ("" when not known).
+func (a *authenticator) principal(ctx context.Context, host, raw, oboTenant, oboUser, service string) (tenancy.Principal, error) {
+	return a.resolver.Resolve(ctx, identity.Request{Host: host, Token: raw, OBOTenant: oboTenant, OBOUser: oboUser, Service: service})
 }
 
-// principal validates the request's token and on-behalf-of headers.
-func (a *authenticator) principal(ctx context.Context, host, raw, oboTenant, oboUser string) (tenancy.Principal, error) {
-	var bad textProblems
-	bad.check(HeaderTenant+" header", oboTenant, true)
-	bad.check(HeaderUser+" header", oboUser, true)
-	if err := bad.err(); err != nil {
-		return tenancy.Principal{}, err
+// serviceOf names the Tapis service an operation path belongs to, for the
+// resolver's site rules: /v3/systems/... is systems, /v3/oauth2/... the
+// authenticator, /v3/sites and /v3/tenants the tenants service, /v3/tokens
+// tokens; "" for anything else.
+func serviceOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v3/")
+	if !ok {
+		return ""
 	}
-	reg, err := a.tenancy.Registry(ctx)
-	if err != nil {
-		return tenancy.Principal{}, err
+	first, _, _ := strings.Cut(rest, "/")
+	switch first {
+	case "systems", "tokens", "tenants":
+		return first
+	case "sites":
+		return "tenants"
+	case "oauth2":
+		return "authenticator"
 	}
-	reqTenant := a.requestTenant(reg, host)
-	if raw == "" {
-		return tenancy.Principal{TenantID: reqTenant}, nil
-	}
-	c, err := a.tokens.Validate(ctx, raw, "access")
-	if err != nil {
-		return tenancy.Principal{}, err
-	}
-	p := tenancy.Principal{TenantID: c.TenantID, Username: c.Username, AccountType: c.AccountType,
-		TokenTenantID: c.TenantID, TokenUsername: c.Username, TargetSite: c.TargetSite,
-		JTI: c.JTI, Expires: c.Expires, Delegation: c.Delegation, DelegationSub: c.DelegationSub, ParentJTI: c.ParentJTI}
-	switch c.AccountType {
-	case tenancy.AccountUser:
-		if oboTenant != "" || oboUser != "" {
-			return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid request; cannot set OBO headers with a user token.")
-		}
-		if c.TenantID != reqTenant {
-			return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "The tenant_id claim in the token, %s does not match the URL tenant, %s.", c.TenantID, reqTenant)
-		}
-	case tenancy.AccountService:
-		site := a.siteID
-		if primary, ok := reg.Primary(); ok && site == "" {
-			site = primary.ID
-		}
-		if c.TargetSite != site {
-			return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid service token; target_site claim does not match this service's site_id.")
-		}
-		switch {
-		case oboTenant != "" && oboUser == "":
-			return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid service request; X-Tapis-User header missing.")
-		case oboTenant == "" && oboUser != "":
-			return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid service request; X-Tapis-Tenant header missing.")
-		case oboTenant != "":
-			if !reg.MayActFor(c.TenantID, oboTenant) {
-				return tenancy.Principal{}, tenancy.Errorf(tenancy.ErrForbidden, "Tokens of tenant %s may not act for tenant %s.", c.TenantID, oboTenant)
-			}
-			p.TenantID, p.Username, p.OnBehalfOf = oboTenant, oboUser, true
-		case reg.MayActFor(c.TenantID, reqTenant):
-			p.TenantID = reqTenant
-		}
-	default:
-		return tenancy.Principal{}, tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid Tapis token: tapis/account_type must be user or service.")
-	}
-	return p, nil
+	return ""
 }
 
 // middleware resolves the principal of every operation according to its
@@ -132,7 +90,7 @@ func (a *authenticator) middleware(h *handlers) func(huma.Context, func(huma.Con
 		if mode == authIgnored {
 			raw = ""
 		}
-		p, err := a.principal(ctx.Context(), ctx.Host(), raw, ctx.Header(HeaderTenant), ctx.Header(HeaderUser))
+		p, err := a.principal(ctx.Context(), ctx.Host(), raw, ctx.Header(HeaderTenant), ctx.Header(HeaderUser), serviceOf(ctx.Operation().Path))
 		if err == nil && mode == authRequired && !p.Authenticated() {
 			err = tenancy.Errorf(oauth2.ErrInvalidToken, "No Tapis access token found in the request; send it in the %s header.", HeaderToken)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/tapis-go/tapis/identity"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
@@ -81,7 +82,11 @@ func Register(api huma.API, svc Services, opt Options) error {
 		opt.Logger = slog.Default()
 	}
 	h := &handlers{svc: svc, opt: opt, log: opt.Logger}
-	h.auth = &authenticator{tenancy: svc.Tenancy, tokens: svc.Tokens, siteID: opt.SiteID, defaultTenant: opt.DefaultTenant}
+	resolver, err := identity.New(identity.Config{Registry: svc.Tenancy, Tokens: svc.Tokens, SiteID: opt.SiteID, DefaultTenant: opt.DefaultTenant})
+	if err != nil {
+		return err
+	}
+	h.auth = &authenticator{resolver: resolver}
 	oapi := api.OpenAPI()
 	if oapi.Components.SecuritySchemes == nil {
 		oapi.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}

@@ -39,11 +39,7 @@ func rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
 
 // requestTenantOf resolves the tenant of an unauthenticated request.
 func (h *handlers) requestTenantOf(ctx huma.Context) (string, error) {
-	reg, err := h.svc.Tenancy.Registry(ctx.Context())
-	if err != nil {
-		return "", err
-	}
-	return h.auth.requestTenant(reg, ctx.Host()), nil
+	return h.auth.resolver.RequestTenant(ctx.Context(), ctx.Host())
 }
 
 func writeJSON(ctx huma.Context, status int, v any) {

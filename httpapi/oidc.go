@@ -166,7 +166,7 @@ func (h *handlers) userinfoOIDC(ctx huma.Context) {
 		return
 	}
 	c := ctx.Context()
-	pr, err := h.auth.principal(c, ctx.Host(), raw, "", "")
+	pr, err := h.auth.principal(c, ctx.Host(), raw, "", "", "authenticator")
 	if err == nil && pr.AccountType != tenancy.AccountUser {
 		err = tenancy.Errorf(oauth2.ErrInvalidToken, "userinfo answers for user tokens only.")
 	}

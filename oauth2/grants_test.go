@@ -48,7 +48,8 @@ func withGrants(grants ...oauth2.Grant) func(*tapis.Config) {
 	return func(c *tapis.Config) { c.Grants = grants }
 }
 
-func grantCode(t *testing.T, err error) string {
+// mustGrantCode is grantCode for an error that must be a *GrantError.
+func mustGrantCode(t *testing.T, err error) string {
 	t.Helper()
 	var ge *oauth2.GrantError
 	require.True(t, errors.As(err, &ge), "want a *GrantError, got %v", err)
@@ -114,18 +115,18 @@ func TestACustomGrantRunsUnderTheTenantConfig(t *testing.T) {
 	bad := req
 	bad.Params = url.Values{"subject_token": {"not-a-token"}}
 	_, err = prov.Token(ctx, bad)
-	assert.Equal(t, "invalid_grant", grantCode(t, err))
+	assert.Equal(t, "invalid_grant", mustGrantCode(t, err))
 	bad = req
 	bad.ClientKey = "wrong-key-wrong-key"
 	_, err = prov.Token(ctx, bad)
-	assert.Equal(t, "invalid_client", grantCode(t, err), "AuthenticateClient checks the key")
+	assert.Equal(t, "invalid_client", mustGrantCode(t, err), "AuthenticateClient checks the key")
 
 	// A stored configuration that leaves it out refuses it...
 	types := []string{oauth2.GrantPassword, oauth2.GrantRefreshToken}
 	_, err = prov.UpdateConfig(ctx, devAdmin, oauth2.ConfigUpdate{AllowableGrantTypes: &types})
 	require.NoError(t, err)
 	_, err = prov.Token(ctx, req)
-	assert.Equal(t, "unsupported_grant_type", grantCode(t, err))
+	assert.Equal(t, "unsupported_grant_type", mustGrantCode(t, err))
 	// ...and one that names it allows it again.
 	types = append(types, customType)
 	_, err = prov.UpdateConfig(ctx, devAdmin, oauth2.ConfigUpdate{AllowableGrantTypes: &types})
@@ -138,7 +139,7 @@ func TestACustomGrantRunsUnderTheTenantConfig(t *testing.T) {
 	assert.ErrorContains(t, err, `allowable_grant_types: "urn:example:other" is not one of [password implicit authorization_code refresh_token device_code urn:example:custom].`)
 	req.GrantType = "urn:example:other"
 	_, err = prov.Token(ctx, req)
-	assert.Equal(t, "unsupported_grant_type", grantCode(t, err))
+	assert.Equal(t, "unsupported_grant_type", mustGrantCode(t, err))
 }
 
 // TestGrantContextIsBoundToTheRequestTenant: a custom grant cannot take a
@@ -150,7 +151,7 @@ func TestGrantContextIsBoundToTheRequestTenant(t *testing.T) {
 	_, err := env.Server.OAuth2().Token(ctx, oauth2.TokenRequest{TenantID: "dev", GrantType: customType,
 		ClientID: client.ClientID, ClientKey: key,
 		Params: url.Values{"subject_token": {env.UserToken(t, "other", "testuser1")}}})
-	assert.Equal(t, "invalid_grant", grantCode(t, err))
+	assert.Equal(t, "invalid_grant", mustGrantCode(t, err))
 	assert.ErrorContains(t, err, "it belongs to another tenant")
 
 	pair, err := env.Server.OAuth2().Token(ctx, oauth2.TokenRequest{TenantID: "dev", GrantType: customType,
@@ -206,12 +207,12 @@ func TestLeftOutBuiltInsAreOffEverywhere(t *testing.T) {
 	assert.Nil(t, pair.Refresh, "nothing would redeem it")
 	_, err = prov.Token(ctx, oauth2.TokenRequest{TenantID: "dev", GrantType: oauth2.GrantRefreshToken,
 		ClientID: client.ClientID, ClientKey: key, RefreshToken: "x"})
-	assert.Equal(t, "unsupported_grant_type", grantCode(t, err))
+	assert.Equal(t, "unsupported_grant_type", mustGrantCode(t, err))
 	_, err = prov.StartDevice(ctx, "dev", client.ClientID, "http://dev.tapis.test")
-	assert.Equal(t, "unsupported_grant_type", grantCode(t, err))
+	assert.Equal(t, "unsupported_grant_type", mustGrantCode(t, err))
 	_, err = prov.CheckAuthorize(ctx, oauth2.AuthorizeRequest{TenantID: "dev", ClientID: client.ClientID,
 		RedirectURI: oidcCallback, ResponseType: oauth2.ResponseCode})
-	assert.Equal(t, "unsupported_response_type", grantCode(t, err))
+	assert.Equal(t, "unsupported_response_type", mustGrantCode(t, err))
 	_, err = prov.UpdateConfig(ctx, devAdmin, oauth2.ConfigUpdate{AllowableGrantTypes: &[]string{"device_code"}})
 	assert.ErrorContains(t, err, `allowable_grant_types: "device_code" is not one of [password implicit].`)
 }

@@ -28,7 +28,9 @@ type harness struct {
 	pol systems.AccessPolicy
 }
 
-func newHarness(t *testing.T) harness {
+// newHarness builds the harness; opts edit the systems.Config (a verifier,
+// an evaluator, Globus, a clock) before the Service is made.
+func newHarness(t *testing.T, opts ...func(*systems.Config)) harness {
 	t.Helper()
 	ctx := context.Background()
 	st := memory.New()
@@ -53,7 +55,11 @@ func newHarness(t *testing.T) harness {
 		_, err := ten.BootstrapTenant(ctx, rec)
 		require.NoError(t, err, tn.id)
 	}
-	svc, err := systems.NewService(systems.Config{Store: st, Access: st, Vault: st, Tenancy: ten})
+	cfg := systems.Config{Store: st, Access: st, Vault: st, Tenancy: ten}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := systems.NewService(cfg)
 	require.NoError(t, err)
 	return harness{svc: svc, st: st, ten: ten, pol: systems.AccessPolicy{Tenancy: ten, Store: st}}
 }
