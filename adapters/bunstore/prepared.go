@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 )
 
 // Prepared statements. bun writes every argument into the SQL text, so each
@@ -43,26 +41,6 @@ func (s *Store) AddQueryHook(h bun.QueryHook) {
 	s.hooks = append(s.hooks, h)
 }
 
-// placeholders rewrites ? to $1, $2, ... for PostgreSQL. The queries given
-// to it hold no ? inside literals or identifiers.
-func (s *Store) placeholders(query string) string {
-	if !s.pg || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // stmt returns the prepared statement of query (? placeholders), preparing
 // it on first use. dynamic marks a text built at run time: once
 // maxDynamicStmts of those are cached, stmt returns nil for new ones.
@@ -78,7 +56,7 @@ func (s *Store) stmt(ctx context.Context, query string, dynamic bool) (*sql.Stmt
 	if dynamic && full {
 		return nil, nil
 	}
-	st, err := s.db.DB.PrepareContext(ctx, s.placeholders(query))
+	st, err := s.db.DB.PrepareContext(ctx, s.fl.placeholders(query))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +111,7 @@ func (s *Store) query(ctx context.Context, prepare, dynamic bool, query string, 
 	case st != nil:
 		rows, err = st.QueryContext(ctx, args...)
 	default:
-		rows, err = s.db.DB.QueryContext(ctx, s.placeholders(query), args...)
+		rows, err = s.db.DB.QueryContext(ctx, s.fl.placeholders(query), args...)
 	}
 	if ev != nil {
 		ev.Err = err
@@ -154,18 +132,7 @@ func (s *Store) selectInto(ctx context.Context, dest any, query string, args ...
 	return s.db.ScanRows(ctx, rows, dest)
 }
 
-// inIDs is a condition "column is one of a list", the list bound as one
-// JSON array argument (idsArg): the text stays the same whatever the
-// number of ids (so it can be prepared), and no list outgrows the bind
-// variables a statement may have (32766 in SQLite, 65535 in PostgreSQL).
-func inIDs(pg bool, column string) string {
-	if pg {
-		return column + " = ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))"
-	}
-	return column + " IN (SELECT value FROM json_each(?))"
-}
-
-// idsArg is the argument of inIDs.
+// idsArg is the argument of flavor.in: the ids as one JSON array.
 func idsArg(ids []string) string {
 	b, _ := json.Marshal(ids) // strings: never fails
 	return string(b)
@@ -236,8 +203,7 @@ type queries struct {
 	sharesOf, loginUsers string
 }
 
-func newQueries(db *bun.DB) queries {
-	pg := db.Dialect().Name() == dialect.PG
+func newQueries(db *bun.DB, fl *flavor) queries {
 	var names []string
 	for _, f := range db.Table(reflect.TypeFor[systemRow]()).Fields {
 		names = append(names, f.Name)
@@ -250,8 +216,8 @@ func newQueries(db *bun.DB) queries {
 		userPerms: "SELECT perm FROM system_perms WHERE tenant = ? AND system_id = ? AND user_name = ?",
 		revoked:   "SELECT 1 FROM token_revocations WHERE tenant_id = ? AND jti = ?",
 		sharesOf: "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND " +
-			inIDs(pg, "system_id") + " ORDER BY system_id, grantee",
+			fl.in("system_id") + " ORDER BY system_id, grantee",
 		loginUsers: "SELECT " + columnList(db, (*loginRow)(nil)) +
-			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND " + inIDs(pg, "system_id"),
+			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND " + fl.in("system_id"),
 	}
 }
