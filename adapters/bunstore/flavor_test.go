@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/tapis-go/tapis/search"
+	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -218,4 +221,28 @@ func TestSentinelsPassThrough(t *testing.T) {
 	assert.Same(t, err, writeErr(err, "save systems")) // the very error
 	assert.ErrorIs(t, writeErr(err, "save systems"), conflict)
 	assert.Equal(t, `bunstore: save system "a": conflict`, writeErr(err, "save systems").Error())
+}
+
+// TestSystemAttrColumns: every attribute of a system on the wire (the JSON
+// names of systems.System) is filled by a column of systemRow, found by
+// name, or is computed elsewhere; a column named otherwise than its
+// attribute fails here.
+func TestSystemAttrColumns(t *testing.T) {
+	assert.Equal(t, "dtnSystemId", camel("dtn_system_id"))
+	assert.Equal(t, "jobMaxJobsPerUser", camel("job_max_jobs_per_user"))
+	assert.Equal(t, "uuid", camel("uuid"))
+
+	st := internalStores(t)["sqlite"]
+	cols := st.q.systemAttrCols
+	computed := map[string]bool{"tenant": true, "id": true, "effectiveUserId": true} // always read
+	for f := range reflect.TypeFor[systems.System]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || computed[name] {
+			continue
+		}
+		assert.NotEmpty(t, cols[name], "attribute %s has no column", name)
+	}
+	assert.Equal(t, []string{"default_authn_method"}, cols["authnCredential"])
+	assert.Equal(t, []string{"job_max_jobs_per_user"}, cols["jobMaxJobsPerUser"])
+	assert.Empty(t, cols["isPublic"], "computed from shares")
 }

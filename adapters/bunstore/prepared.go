@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
 )
@@ -150,23 +151,37 @@ func columnList(db *bun.DB, model any) string {
 }
 
 // systemAttrColumns maps the attributes of a system (wire names) to the
-// columns that fill them, for ListFilter.Fields; attributes computed
-// elsewhere (isPublic, sharedWithUsers) need none.
-var systemAttrColumns = map[string][]string{
-	"id": nil, "tenant": nil, "effectiveUserId": nil, "isDynamicEffectiveUser": nil, // always read
-	"description": {"description"}, "systemType": {"system_type"}, "owner": {"owner"}, "host": {"host"},
-	"enabled": {"enabled"}, "defaultAuthnMethod": {"default_authn_method"},
-	"authnCredential": {"default_authn_method"}, "bucketName": {"bucket_name"}, "rootDir": {"root_dir"},
-	"port": {"port"}, "useProxy": {"use_proxy"}, "proxyHost": {"proxy_host"}, "proxyPort": {"proxy_port"},
-	"dtnSystemId": {"dtn_system_id"}, "canExec": {"can_exec"}, "canRunBatch": {"can_run_batch"},
-	"enableCmdPrefix": {"enable_cmd_prefix"}, "mpiCmd": {"mpi_cmd"}, "jobRuntimes": {"job_runtimes"},
-	"jobWorkingDir": {"job_working_dir"}, "jobEnvVariables": {"job_env_variables"}, "jobMaxJobs": {"job_max_jobs"},
-	"jobMaxJobsPerUser": {"job_max_jobs_per_user"}, "batchScheduler": {"batch_scheduler"},
-	"batchLogicalQueues": {"batch_logical_queues"}, "batchDefaultLogicalQueue": {"batch_default_logical_queue"},
-	"batchSchedulerProfile": {"batch_scheduler_profile"}, "jobCapabilities": {"job_capabilities"},
-	"tags": {"tags"}, "notes": {"notes"}, "importRefId": {"import_ref_id"}, "uuid": {"uuid"},
-	"allowChildren": {"allow_children"}, "parentId": {"parent_id"}, "deleted": {"deleted"},
-	"created": {"created"}, "updated": {"updated"},
+// columns that fill them, for ListFilter.Fields, from the columns of
+// systemRow: each column fills the attribute that is its name in camelCase
+// (job_max_jobs: jobMaxJobs), and authnCredential needs
+// default_authn_method. Attributes computed elsewhere (isPublic,
+// sharedWithUsers) need none, and tenant, id and effective_user_id are
+// always read (systemColumns).
+func systemAttrColumns(columns []string) map[string][]string {
+	out := map[string][]string{"authnCredential": {"default_authn_method"}}
+	for _, c := range columns {
+		name := camel(c)
+		out[name] = append(out[name], c)
+	}
+	return out
+}
+
+// camel is the camelCase of a snake_case name: dtn_system_id: dtnSystemId.
+func camel(snake string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range snake {
+		switch {
+		case r == '_':
+			up = true
+		case up:
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // systemColumns is the column list of a listing: every column for nil
@@ -178,7 +193,7 @@ func (s *Store) systemColumns(fields []string) string {
 	}
 	want := map[string]bool{"tenant": true, "id": true, "effective_user_id": true}
 	for _, f := range fields {
-		for _, c := range systemAttrColumns[f] {
+		for _, c := range s.q.systemAttrCols[f] {
 			want[c] = true
 		}
 	}
@@ -196,10 +211,12 @@ func (s *Store) systemColumns(fields []string) string {
 type queries struct {
 	// systemCols lists every column of systems (quoted); systemColNames
 	// names them.
-	systemCols                                       string
-	systemColNames                                   []string
+	systemCols     string
+	systemColNames []string
+	// systemAttrCols maps attributes to their columns (systemAttrColumns).
+	systemAttrCols                                   map[string][]string
 	getSystem, shares, loginUser, userPerms, revoked string
-	// Reads of several systems at once (an inIDs condition).
+	// Reads of several systems at once (a flavor.in condition).
 	sharesOf, loginUsers string
 }
 
@@ -209,7 +226,7 @@ func newQueries(db *bun.DB, fl *flavor) queries {
 		names = append(names, f.Name)
 	}
 	return queries{
-		systemCols: columnList(db, (*systemRow)(nil)), systemColNames: names,
+		systemCols: columnList(db, (*systemRow)(nil)), systemColNames: names, systemAttrCols: systemAttrColumns(names),
 		getSystem: "SELECT " + columnList(db, (*systemRow)(nil)) + " FROM systems WHERE tenant = ? AND id = ?",
 		shares:    "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND system_id = ? ORDER BY grantee",
 		loginUser: "SELECT login_user FROM system_login_users WHERE tenant = ? AND system_id = ? AND tapis_user = ?",
