@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -122,96 +123,25 @@ func newSystemAllJSON(s systems.System) *systemAllJSON {
 	}
 }
 
+// systemJSONFields maps each JSON name of systemAllJSON to its field, so
+// that a select reads the struct's attributes without a second list of
+// them.
+var systemJSONFields = func() map[string]int {
+	t := reflect.TypeFor[systemAllJSON]()
+	m := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = i
+	}
+	return m
+}()
+
 // field returns the value of one attribute by its JSON name, as the
 // struct would encode it.
 func (a *systemAllJSON) field(name string) (any, bool) {
-	switch name {
-	case "allowChildren":
-		return a.AllowChildren, true
-	case "authnCredential":
-		return a.AuthnCredential, true
-	case "batchDefaultLogicalQueue":
-		return a.BatchDefaultLogicalQueue, true
-	case "batchLogicalQueues":
-		return a.BatchLogicalQueues, true
-	case "batchScheduler":
-		return a.BatchScheduler, true
-	case "batchSchedulerProfile":
-		return a.BatchSchedulerProfile, true
-	case "bucketName":
-		return a.BucketName, true
-	case "canExec":
-		return a.CanExec, true
-	case "canRunBatch":
-		return a.CanRunBatch, true
-	case "created":
-		return a.Created, true
-	case "defaultAuthnMethod":
-		return a.DefaultAuthnMethod, true
-	case "deleted":
-		return a.Deleted, true
-	case "description":
-		return a.Description, true
-	case "dtnSystemId":
-		return a.DTNSystemID, true
-	case "effectiveUserId":
-		return a.EffectiveUserID, true
-	case "enableCmdPrefix":
-		return a.EnableCmdPrefix, true
-	case "enabled":
-		return a.Enabled, true
-	case "host":
-		return a.Host, true
-	case "id":
-		return a.ID, true
-	case "importRefId":
-		return a.ImportRefID, true
-	case "isDynamicEffectiveUser":
-		return a.IsDynamicEffectiveUser, true
-	case "isPublic":
-		return a.IsPublic, true
-	case "jobCapabilities":
-		return a.JobCapabilities, true
-	case "jobEnvVariables":
-		return a.JobEnvVariables, true
-	case "jobMaxJobs":
-		return a.JobMaxJobs, true
-	case "jobMaxJobsPerUser":
-		return a.JobMaxJobsPerUser, true
-	case "jobRuntimes":
-		return a.JobRuntimes, true
-	case "jobWorkingDir":
-		return a.JobWorkingDir, true
-	case "mpiCmd":
-		return a.MPICmd, true
-	case "notes":
-		return a.Notes, true
-	case "owner":
-		return a.Owner, true
-	case "parentId":
-		return a.ParentID, true
-	case "port":
-		return a.Port, true
-	case "proxyHost":
-		return a.ProxyHost, true
-	case "proxyPort":
-		return a.ProxyPort, true
-	case "rootDir":
-		return a.RootDir, true
-	case "sharedWithUsers":
-		return a.SharedWithUsers, true
-	case "systemType":
-		return a.SystemType, true
-	case "tags":
-		return a.Tags, true
-	case "tenant":
-		return a.Tenant, true
-	case "updated":
-		return a.Updated, true
-	case "useProxy":
-		return a.UseProxy, true
-	case "uuid":
-		return a.UUID, true
+	i, ok := systemJSONFields[name]
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return reflect.ValueOf(a).Elem().Field(i).Interface(), true
 }

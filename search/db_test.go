@@ -143,11 +143,23 @@ func (b *backend) ids(t *testing.T, n Node, orders []Order, p Page) []string {
 	return ids
 }
 
+// sqliteTimeText is the text form in which bun's sqlitedialect writes a
+// time (the scratch table's rows and bun's own query arguments): the form a
+// store binding arguments itself must give time.Time arguments on SQLite
+// (bunstore does; search passes times as they are).
+const sqliteTimeText = "2006-01-02 15:04:05.999999-07:00"
+
 // rawIDs runs the same search through database/sql with ? placeholders
-// bound by the driver (SQLite only: pgdriver wants $n).
+// bound by the driver (SQLite only: pgdriver wants $n), times encoded as
+// the table holds them.
 func (b *backend) rawIDs(t *testing.T, n Node, orders []Order, p Page) []string {
 	t.Helper()
 	where, args := ToSQL(AndOf(n, p.After), b.dialect)
+	for i, a := range args {
+		if tm, ok := a.(time.Time); ok {
+			args[i] = tm.UTC().Format(sqliteTimeText)
+		}
+	}
 	query := fmt.Sprintf("SELECT id FROM %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?", b.table, where, OrderSQL(withID(orders), b.dialect))
 	rows, err := b.db.DB.QueryContext(context.Background(), query, append(args, p.Limit, p.Skip)...)
 	require.NoError(t, err, "%s: %s %v", b.name, where, args)

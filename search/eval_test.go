@@ -202,9 +202,11 @@ func TestToSQLText(t *testing.T) {
 	_, args = ToSQL(mustSQL(t, `id LIKE 'a%b\_*['`), Postgres)
 	assert.Equal(t, []any{`a%b\_*[`}, args)
 
+	// Times travel as time.Time on both dialects: how a column stores them
+	// is the store's to know (bunstore encodes them on SQLite).
 	ts := mustSQL(t, "created > '2200-04-29T14:15:52.120-06:00'")
 	_, args = ToSQL(ts, SQLite)
-	assert.Equal(t, []any{"2200-04-29 20:15:52.12+00:00"}, args)
+	assert.Equal(t, []any{time.Date(2200, 4, 29, 20, 15, 52, 120000000, time.UTC)}, args)
 	_, args = ToSQL(ts, Postgres)
 	assert.Equal(t, []any{time.Date(2200, 4, 29, 20, 15, 52, 120000000, time.UTC)}, args)
 

@@ -3,7 +3,6 @@ package search
 import (
 	"encoding/json"
 	"strings"
-	"time"
 )
 
 // Dialect is the SQL dialect ToSQL writes.
@@ -15,13 +14,6 @@ const (
 	Postgres
 )
 
-// SQLiteTimeFormat is the text form in which bun (v1.3, sqlitedialect)
-// writes a time.Time, in UTC: on SQLite a Timestamp column holds this text
-// and ToSQL passes timestamp values in the same form, so that comparing the
-// text compares the instants (the fraction has no trailing zeros, and '+'
-// sorts before '.' and the digits).
-const SQLiteTimeFormat = "2006-01-02 15:04:05.999999-07:00"
-
 // ToSQL translates a tree into a WHERE fragment with ? placeholders (bun's
 // placeholder on both dialects) and its arguments. Identifiers come only
 // from Attr.Column, values only travel as arguments. A nil tree gives
@@ -29,10 +21,20 @@ const SQLiteTimeFormat = "2006-01-02 15:04:05.999999-07:00"
 // ANDed with other conditions as it is; it must not be negated (see NULL in
 // the package comment).
 //
+// The arguments are the values of the tree as they are: a string for
+// String and Enum (and a LIKE pattern, rewritten for the dialect), an int64
+// for Int, a bool for Bool, a time.Time for Timestamp (UTC, microseconds,
+// as ParseTimestamp gives them); for Tags a string on SQLite and the JSON
+// text of a one-element array on PostgreSQL. How a column stores a value
+// is the caller's to know: a store whose column holds another form than
+// its driver binds for the Go value (bun on SQLite keeps times as text)
+// converts those arguments before it runs the query.
+//
 // Assumptions about the columns, which are how the bun adapters store them:
 // String and Enum are text; Int is an integer; Bool is a boolean (0/1 on
 // SQLite); Tags is a JSON array of strings held as text; Timestamp is a
-// TIMESTAMPTZ on PostgreSQL and, on SQLite, text in SQLiteTimeFormat. Text
+// TIMESTAMPTZ on PostgreSQL and, on SQLite, text whose order is the order
+// of the instants (the caller's encoding of the time.Time argument). Text
 // comparisons use byte order (COLLATE "C" on PostgreSQL; SQLite's default
 // BINARY), and LIKE is case-sensitive (GLOB on SQLite), so the results are
 // those of Eval. On PostgreSQL an index serves the range comparisons and
@@ -85,9 +87,6 @@ func (w *sqlWriter) group(nodes []Node, sep string) {
 
 // arg writes a placeholder for one value.
 func (w *sqlWriter) arg(v any) {
-	if t, ok := v.(time.Time); ok && w.d == SQLite {
-		v = t.UTC().Format(SQLiteTimeFormat)
-	}
 	w.b.WriteByte('?')
 	w.args = append(w.args, v)
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,6 +145,34 @@ func TestSearchAcceptsEveryListedAttribute(t *testing.T) {
 			assert.NoError(t, err, "orderBy=%s", want.name)
 		}
 		assert.NotNil(t, systems.Row(systemstest.System("dev", "s1")).Field(want.name), "Row.Field(%q): the memory store evaluates it", want.name)
+	}
+}
+
+// TestRowAnswersEachAttributesValue: Row.Field gives, for each listed
+// attribute, that attribute's value of the system, in the Go type the
+// memory store compares (int64 for integers, plain strings for enums, UTC
+// microseconds for times); written out here, so that a getter reading the
+// wrong field or giving the wrong type fails.
+func TestRowAnswersEachAttributesValue(t *testing.T) {
+	s := systemstest.System("dev", "s1")
+	s.Description, s.RootDir, s.Deleted, s.Enabled = "d", "/r", true, false
+	s.Created = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
+	want := map[string]any{
+		"id": "s1", "description": "d", "systemType": "LINUX", "owner": "testuser1", "host": "login.s1.test",
+		"enabled": false, "effectiveUserId": "${apiUserId}", "defaultAuthnMethod": "PKI_KEYS", "bucketName": "bucket-s1",
+		"rootDir": "/r", "port": int64(2222), "useProxy": true, "proxyHost": "proxy.test", "proxyPort": int64(3128),
+		"dtnSystemId": "dtn-s1", "canExec": true, "canRunBatch": true, "enableCmdPrefix": true, "mpiCmd": "mpirun",
+		"jobWorkingDir": "HOST_EVAL($SCRATCH)/jobs", "jobMaxJobs": int64(10), "jobMaxJobsPerUser": int64(2),
+		"batchScheduler": "SLURM", "batchDefaultLogicalQueue": "normal", "batchSchedulerProfile": "tacc",
+		"tags": []string{"hpc", "test tag"}, "importRefId": "ref-s1", "uuid": "8f14e45f-ceea-467f-a0e3-5c3b6e9a2d4b",
+		"allowChildren": true, "parentId": "parent-s1", "deleted": true,
+		"created": time.Date(2024, 5, 6, 6, 8, 9, 123456000, time.UTC),
+		"updated": systemstest.When.Add(90 * time.Minute).UTC(),
+	}
+	row := systems.Row(s)
+	require.Len(t, want, len(productionAllowlist))
+	for _, a := range productionAllowlist {
+		assert.Equal(t, want[a.name], row.Field(a.name), a.name)
 	}
 }
 

@@ -24,16 +24,16 @@ type attemptRow struct {
 
 // UpdateAttempts implements oauth2.AttemptStore. In one transaction it
 // makes sure a row exists for every key (a placeholder that reads as the
-// zero state), locks them in key order (PostgreSQL: SELECT ... FOR UPDATE;
-// SQLite's write transactions are exclusive), runs fn and writes back what it
+// zero state), locks them in key order (the flavor's row lock: SELECT ...
+// FOR UPDATE on PostgreSQL; SQLite's write transactions are exclusive),
+// runs fn and writes back what it
 // left: zero states are deleted. Key order makes concurrent calls naming
 // overlapping keys queue instead of deadlocking.
 func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oauth2.AttemptState) error) error {
 	sorted := slices.Clone(keys)
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
-	var fnErr error
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, "update attempts", writeErr, func(ctx context.Context, tx bun.Tx) error {
 		placeholders := make([]attemptRow, len(sorted))
 		for i, k := range sorted {
 			placeholders[i] = attemptRow{Key: k, Last: time.Unix(0, 0).UTC(), Expires: time.Unix(0, 0).UTC()}
@@ -42,11 +42,8 @@ func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oau
 			return err
 		}
 		var rows []attemptRow
-		q := tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(sorted)).Order("key")
-		if s.pg {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
+		q := tx.NewSelect().Model(&rows).Where("key IN (?)", bun.List(sorted)).Order("key")
+		if err := s.fl.forUpdate(q).Scan(ctx); err != nil {
 			return err
 		}
 		byKey := make(map[string]oauth2.AttemptState, len(rows))
@@ -59,8 +56,8 @@ func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oau
 		for i, k := range keys {
 			states[i] = byKey[k]
 		}
-		if fnErr = fn(states); fnErr != nil {
-			return fnErr
+		if err := fn(states); err != nil {
+			return keep(err)
 		}
 		final := make(map[string]oauth2.AttemptState, len(keys))
 		for i, k := range keys {
@@ -77,7 +74,7 @@ func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oau
 			keep = append(keep, attemptRow{Key: k, Count: st.Count, Last: utc(st.Last), Expires: utc(st.Expires)})
 		}
 		if len(drop) > 0 {
-			if _, err := tx.NewDelete().Model((*attemptRow)(nil)).Where("key IN (?)", bun.In(drop)).Exec(ctx); err != nil {
+			if _, err := tx.NewDelete().Model((*attemptRow)(nil)).Where("key IN (?)", bun.List(drop)).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -89,10 +86,6 @@ func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oau
 		}
 		return nil
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return writeErr(err, "update attempts")
 }
 
 // PurgeAttempts implements oauth2.AttemptStore.

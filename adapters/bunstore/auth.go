@@ -60,44 +60,26 @@ func (s *Store) ListClients(ctx context.Context, tenantID, owner string, include
 	return out, nil
 }
 
-// UpdateClient implements oauth2.ClientStore. In one transaction it reads
-// the client (locking its row on PostgreSQL; SQLite's write transactions are
-// exclusive), runs update and stores the result. TenantID and ClientID
-// cannot change. An error of update is returned as it is and writes nothing.
-func (s *Store) UpdateClient(ctx context.Context, tenantID, clientID string, update func(*oauth2.Client) error) (oauth2.Client, error) {
-	var (
-		out       oauth2.Client
-		updateErr error
-	)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		cur := new(clientRow)
-		q := tx.NewSelect().Model(cur).Where("tenant_id = ?", tenantID).Where("client_id = ?", clientID)
-		if s.pg {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return err
-		}
-		c := cur.domain()
-		if err := update(&c); err != nil {
-			updateErr = err
-			return err
-		}
-		c.TenantID, c.ClientID = tenantID, clientID
-		row := clientToRow(c)
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		out = row.domain()
-		return nil
-	})
-	if updateErr != nil {
-		return oauth2.Client{}, updateErr
-	}
+// UpdateClient implements oauth2.ClientStore: a read-modify-write of the
+// client's row (update). TenantID and ClientID cannot change. An error of
+// change is returned as it is and writes nothing.
+func (s *Store) UpdateClient(ctx context.Context, tenantID, clientID string, change func(*oauth2.Client) error) (oauth2.Client, error) {
+	row, err := update(ctx, s, "update client",
+		func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("tenant_id = ?", tenantID).Where("client_id = ?", clientID)
+		},
+		func(_ context.Context, _ bun.Tx, cur *clientRow) (*clientRow, error) {
+			c := cur.domain()
+			if err := change(&c); err != nil {
+				return nil, keep(err)
+			}
+			c.TenantID, c.ClientID = tenantID, clientID
+			return clientToRow(c), nil
+		})
 	if err != nil {
-		return oauth2.Client{}, writeErr(err, "update client")
+		return oauth2.Client{}, err
 	}
-	return out, nil
+	return row.domain(), nil
 }
 
 // CreateAuthCode implements oauth2.CodeStore: ErrAlreadyExists when the
@@ -118,7 +100,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, tenantID, codeHash string, n
 		out  oauth2.AuthCode
 		used bool
 	)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*authCodeRow)(nil)).
 			Set("redeemed_at = ?", nullTime(now)).
 			Where("tenant_id = ?", tenantID).Where("code_hash = ?", codeHash).
@@ -153,7 +135,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, tenantID, codeHash string, n
 		return nil
 	})
 	if err != nil {
-		return oauth2.AuthCode{}, writeErr(err, what)
+		return oauth2.AuthCode{}, err
 	}
 	if used {
 		return out, sentinel(oauth2.ErrCodeUsed, what)
@@ -169,7 +151,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, tenantID, codeHash string, n
 func (s *Store) RecordCodeTokens(ctx context.Context, tenantID, codeHash, accessJTI string, accessExp time.Time, family string) (bool, error) {
 	const what = "record code tokens"
 	var reused bool
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*authCodeRow)(nil)).
 			Set("access_jti = ?", accessJTI).
 			Set("access_exp = ?", nullTime(accessExp)).
@@ -187,10 +169,7 @@ func (s *Store) RecordCodeTokens(ctx context.Context, tenantID, codeHash, access
 		reused = !row.ReuseSeenAt.IsZero()
 		return nil
 	})
-	if err != nil {
-		return false, writeErr(err, what)
-	}
-	return reused, nil
+	return reused, err
 }
 
 // PurgeAuthCodes implements oauth2.CodeStore: it deletes, for every tenant,
@@ -249,46 +228,28 @@ func (s *Store) GetDeviceCodeByUserCode(ctx context.Context, tenantID, userCode 
 	return row.domain(), nil
 }
 
-// UpdateDeviceCode implements oauth2.DeviceStore. In one transaction it
-// reads the device code (locking its row on PostgreSQL; SQLite's write
-// transactions are exclusive), runs update and stores the result. TenantID
-// and CodeHash cannot change; a user code taken by another device code of
-// the tenant is ErrAlreadyExists. An error of update is returned as it is
-// and writes nothing.
-func (s *Store) UpdateDeviceCode(ctx context.Context, tenantID, codeHash string, update func(*oauth2.DeviceCode) error) (oauth2.DeviceCode, error) {
-	var (
-		out       oauth2.DeviceCode
-		updateErr error
-	)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		cur := new(deviceCodeRow)
-		q := tx.NewSelect().Model(cur).Where("tenant_id = ?", tenantID).Where("code_hash = ?", codeHash)
-		if s.pg {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return err
-		}
-		d := cur.domain()
-		if err := update(&d); err != nil {
-			updateErr = err
-			return err
-		}
-		d.TenantID, d.CodeHash = tenantID, codeHash
-		row := deviceCodeToRow(d)
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		out = row.domain()
-		return nil
-	})
-	if updateErr != nil {
-		return oauth2.DeviceCode{}, updateErr
-	}
+// UpdateDeviceCode implements oauth2.DeviceStore: a read-modify-write of
+// the device code's row (update). TenantID and CodeHash cannot change; a
+// user code taken by another device code of the tenant is
+// ErrAlreadyExists. An error of change is returned as it is and writes
+// nothing.
+func (s *Store) UpdateDeviceCode(ctx context.Context, tenantID, codeHash string, change func(*oauth2.DeviceCode) error) (oauth2.DeviceCode, error) {
+	row, err := update(ctx, s, "update device code",
+		func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("tenant_id = ?", tenantID).Where("code_hash = ?", codeHash)
+		},
+		func(_ context.Context, _ bun.Tx, cur *deviceCodeRow) (*deviceCodeRow, error) {
+			d := cur.domain()
+			if err := change(&d); err != nil {
+				return nil, keep(err)
+			}
+			d.TenantID, d.CodeHash = tenantID, codeHash
+			return deviceCodeToRow(d), nil
+		})
 	if err != nil {
-		return oauth2.DeviceCode{}, writeErr(err, "update device code")
+		return oauth2.DeviceCode{}, err
 	}
-	return out, nil
+	return row.domain(), nil
 }
 
 // GetTenantConfig implements oauth2.ConfigStore: ErrNotFound when the tenant

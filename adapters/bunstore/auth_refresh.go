@@ -27,7 +27,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, tenantID, jti string, now t
 		out    oauth2.RefreshRecord
 		reused bool
 	)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.txn(ctx, what, readErr, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*refreshRow)(nil)).
 			Set("used_at = ?", nullTime(now)).
 			Where("tenant_id = ?", tenantID).Where("jti = ?", jti).
@@ -46,7 +46,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, tenantID, jti string, now t
 		return nil
 	})
 	if err != nil {
-		return oauth2.RefreshRecord{}, readErr(err, what)
+		return oauth2.RefreshRecord{}, err
 	}
 	if reused {
 		return out, sentinel(oauth2.ErrRefreshReused, what)
@@ -95,7 +95,7 @@ func (s *Store) IsRefreshFamilyRevoked(ctx context.Context, tenantID, familyID s
 func (s *Store) PurgeRefreshTokens(ctx context.Context, before time.Time) (int, error) {
 	const what = "purge refresh tokens"
 	n := 0
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.txn(ctx, what, deleteErr, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*refreshRow)(nil)).Where("expires < ?", utc(before)).Exec(ctx)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (s *Store) PurgeRefreshTokens(ctx context.Context, before time.Time) (int, 
 		return err
 	})
 	if err != nil {
-		return 0, deleteErr(err, what)
+		return 0, err
 	}
 	return n, nil
 }

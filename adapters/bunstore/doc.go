@@ -14,6 +14,12 @@
 // (tenancy.ErrNotFound, tenancy.ErrAlreadyExists, tenancy.ErrInUse), and
 // every query on a tenant-scoped table names the tenant in its WHERE clause.
 //
+// What differs between the two databases is one flavor value (flavor.go),
+// chosen in New: placeholders, the row lock of a read-modify-write, named
+// locks, JSON list conditions, the search dialect, time arguments,
+// migrations. Every transaction runs through txn, and every
+// read-modify-write of one row through update (txn.go).
+//
 // Both dialects store the same values: timestamps in UTC with microsecond
 // precision (TIMESTAMPTZ on PostgreSQL, sortable text on SQLite), string
 // lists and tenant history changes as JSON text, and key columns compared

@@ -74,13 +74,15 @@ func classify(err error) violation {
 //	                               ErrInUse on delete: a row still refers)
 //
 // Sentinel errors carry no driver text (it can quote stored values); other
-// errors are wrapped as they are. An error that already is a sentinel
-// passes through.
+// errors are wrapped as they are. An error that already is a sentinel (one
+// of those three, or any the store made with sentinel) passes through.
 func storeErr(err error, what string, onForeignKey error) error {
+	var made *sentinelError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, tenancy.ErrNotFound), errors.Is(err, tenancy.ErrAlreadyExists), errors.Is(err, tenancy.ErrInUse):
+	case errors.Is(err, tenancy.ErrNotFound), errors.Is(err, tenancy.ErrAlreadyExists), errors.Is(err, tenancy.ErrInUse),
+		errors.As(err, &made):
 		return err
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("bunstore: %s: %w", what, tenancy.ErrNotFound)
@@ -103,5 +105,15 @@ func deleteErr(err error, what string) error { return storeErr(err, what, tenanc
 // readErr translates the error of a read.
 func readErr(err error, what string) error { return storeErr(err, what, tenancy.ErrNotFound) }
 
+// sentinelError is a domain sentinel the store answers, with the operation
+// it concerns.
+type sentinelError struct {
+	what string
+	kind error
+}
+
+func (e *sentinelError) Error() string { return "bunstore: " + e.what + ": " + e.kind.Error() }
+func (e *sentinelError) Unwrap() error { return e.kind }
+
 // sentinel returns kind wrapped with the operation it concerns.
-func sentinel(kind error, what string) error { return fmt.Errorf("bunstore: %s: %w", what, kind) }
+func sentinel(kind error, what string) error { return &sentinelError{what: what, kind: kind} }

@@ -85,19 +85,19 @@ func (g *globusSessions) PutGlobusSession(ctx context.Context, gs systems.Globus
 func (g *globusSessions) TakeGlobusSession(ctx context.Context, k systems.GlobusSessionKey) (systems.GlobusSession, error) {
 	const what = "take Globus session"
 	var out systems.GlobusSession
-	err := g.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := g.s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		row := new(globusSessionRow)
 		match := func(q bun.QueryBuilder) bun.QueryBuilder {
 			return q.Where("tenant_id = ?", k.Tenant).Where("id = ?", k.ID).
 				Where("system_id = ?", k.SystemID).Where("user_name = ?", k.User)
 		}
 		if err := tx.NewSelect().Model(row).ApplyQueryBuilder(match).Scan(ctx); err != nil {
-			return readErr(err, what)
+			return err // sql.ErrNoRows: ErrNotFound
 		}
 		res, err := tx.NewDelete().Model((*globusSessionRow)(nil)).ApplyQueryBuilder(match).Exec(ctx)
 		won, err := oneAffected(res, err)
 		if err != nil {
-			return deleteErr(err, what)
+			return err
 		}
 		if !won {
 			return sentinel(systems.ErrNotFound, what) // another taker was first
@@ -106,8 +106,8 @@ func (g *globusSessions) TakeGlobusSession(ctx context.Context, k systems.Globus
 			Collection: row.Collection, Created: utc(row.Created), Expires: utc(row.Expires)}
 		plain, err := g.sealer.Open(row.Sealed, globusSessionAAD(out))
 		if err != nil {
-			return fmt.Errorf("bunstore: %s: the stored verifier does not open "+
-				"(moved from another row, altered, or sealed under a KEK this server does not have): %w", what, err)
+			return keep(fmt.Errorf("bunstore: %s: the stored verifier does not open "+
+				"(moved from another row, altered, or sealed under a KEK this server does not have): %w", what, err))
 		}
 		out.Verifier = string(plain)
 		clear(plain)

@@ -39,28 +39,6 @@ type schemaMigrationRow struct {
 	AppliedAt time.Time `bun:"applied_at,notnull"`
 }
 
-// schemaMigrationsDDL creates the bookkeeping table of each dialect.
-var schemaMigrationsDDL = map[bool]string{
-	false: `CREATE TABLE IF NOT EXISTS schema_migrations (
-	version    INTEGER NOT NULL PRIMARY KEY,
-	name       TEXT    NOT NULL,
-	applied_at TEXT    NOT NULL
-) STRICT`,
-	true: `CREATE TABLE IF NOT EXISTS schema_migrations (
-	version    BIGINT      NOT NULL PRIMARY KEY,
-	name       TEXT        NOT NULL,
-	applied_at TIMESTAMPTZ NOT NULL
-)`,
-}
-
-// dialectDir is the folder of migrations for the store's dialect.
-func (s *Store) dialectDir() string {
-	if s.pg {
-		return "migrations/postgres"
-	}
-	return "migrations/sqlite"
-}
-
 // loadMigrations reads the migrations of one dialect, ordered by version.
 func loadMigrations(dir string) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, dir)
@@ -96,19 +74,17 @@ func loadMigrations(dir string) ([]migration, error) {
 // concurrent runs (several processes starting at once) wait for each other.
 // Then it calls Optimize.
 func (s *Store) Migrate(ctx context.Context) error {
-	migs, err := loadMigrations(s.dialectDir())
+	migs, err := loadMigrations(s.fl.migrations)
 	if err != nil {
 		return err
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if s.pg {
-			// Serialize concurrent migrators; SQLite's BEGIN IMMEDIATE does
-			// the same there.
-			if _, err := tx.Tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('tapis-go/bunstore:migrate'))`); err != nil {
-				return err
-			}
+		// Serialize concurrent migrators (SQLite's BEGIN IMMEDIATE does
+		// that by itself).
+		if err := s.fl.lockName(ctx, tx, "tapis-go/bunstore:migrate"); err != nil {
+			return err
 		}
-		if _, err := tx.Tx.ExecContext(ctx, schemaMigrationsDDL[s.pg]); err != nil {
+		if _, err := tx.Tx.ExecContext(ctx, s.fl.schemaMigrations); err != nil {
 			return err
 		}
 		var applied []int64
@@ -148,10 +124,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 // there. Migrate calls it; a long-running server calls it now and then
 // (tapis.Server does every ten minutes).
 func (s *Store) Optimize(ctx context.Context) error {
-	if s.pg {
+	if s.fl.optimize == "" {
 		return nil
 	}
-	if _, err := s.db.DB.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+	if _, err := s.db.DB.ExecContext(ctx, s.fl.optimize); err != nil {
 		return fmt.Errorf("bunstore: optimize: %w", err)
 	}
 	return nil

@@ -18,17 +18,14 @@ import (
 // the tenant's current key (RetiredAt = key.Created, VerifyUntil =
 // retireUntil) and stores key as the new current one; ErrAlreadyExists when
 // the tenant already has a key with key.KID. Concurrent rotations of one
-// tenant run one after the other (an advisory lock on PostgreSQL, BEGIN
-// IMMEDIATE on SQLite).
+// tenant run one after the other (the flavor's named lock: an advisory lock
+// on PostgreSQL; BEGIN IMMEDIATE on SQLite).
 func (s *Store) RotateSigningKey(ctx context.Context, key oauth2.SigningKey, retireUntil time.Time) error {
 	row := signingKeyToRow(key)
 	row.RetiredAt, row.VerifyUntil = time.Time{}, time.Time{}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if s.pg {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))",
-				"tapis-go/bunstore:signing_keys:"+key.TenantID); err != nil {
-				return err
-			}
+	return s.txn(ctx, "rotate signing key", writeErr, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.fl.lockName(ctx, tx, "tapis-go/bunstore:signing_keys:"+key.TenantID); err != nil {
+			return err
 		}
 		dup, err := tx.NewSelect().Model((*signingKeyRow)(nil)).
 			Where("tenant_id = ?", key.TenantID).Where("kid = ?", key.KID).Exists(ctx)
@@ -48,7 +45,6 @@ func (s *Store) RotateSigningKey(ctx context.Context, key oauth2.SigningKey, ret
 		_, err = tx.NewInsert().Model(row).Exec(ctx)
 		return err
 	})
-	return writeErr(err, "rotate signing key")
 }
 
 // ListSigningKeys implements oauth2.KeyStore: the tenant's keys, newest

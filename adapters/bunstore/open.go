@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -24,7 +23,7 @@ import (
 // or PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	db    *bun.DB
-	pg    bool
+	fl    flavor
 	stmts stmtCache
 	hooks []bun.QueryHook
 	q     queries
@@ -189,7 +188,8 @@ func sqliteDSN(spec string) (name string, memory bool, err error) {
 // PostgreSQL. The caller keeps the pool settings (and, for SQLite, the
 // pragmas: foreign_keys(1) and _txlock=immediate are strongly advised).
 func New(db *bun.DB) *Store {
-	return &Store{db: db, pg: db.Dialect().Name() == dialect.PG, q: newQueries(db)}
+	fl := flavorOf(db.Dialect().Name())
+	return &Store{db: db, fl: fl, q: newQueries(db, &fl)}
 }
 
 // DB returns the underlying bun database.

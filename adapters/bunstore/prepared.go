@@ -5,13 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 )
 
 // Prepared statements. bun writes every argument into the SQL text, so each
@@ -43,26 +42,6 @@ func (s *Store) AddQueryHook(h bun.QueryHook) {
 	s.hooks = append(s.hooks, h)
 }
 
-// placeholders rewrites ? to $1, $2, ... for PostgreSQL. The queries given
-// to it hold no ? inside literals or identifiers.
-func (s *Store) placeholders(query string) string {
-	if !s.pg || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // stmt returns the prepared statement of query (? placeholders), preparing
 // it on first use. dynamic marks a text built at run time: once
 // maxDynamicStmts of those are cached, stmt returns nil for new ones.
@@ -78,7 +57,7 @@ func (s *Store) stmt(ctx context.Context, query string, dynamic bool) (*sql.Stmt
 	if dynamic && full {
 		return nil, nil
 	}
-	st, err := s.db.DB.PrepareContext(ctx, s.placeholders(query))
+	st, err := s.db.DB.PrepareContext(ctx, s.fl.placeholders(query))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +112,7 @@ func (s *Store) query(ctx context.Context, prepare, dynamic bool, query string, 
 	case st != nil:
 		rows, err = st.QueryContext(ctx, args...)
 	default:
-		rows, err = s.db.DB.QueryContext(ctx, s.placeholders(query), args...)
+		rows, err = s.db.DB.QueryContext(ctx, s.fl.placeholders(query), args...)
 	}
 	if ev != nil {
 		ev.Err = err
@@ -154,18 +133,7 @@ func (s *Store) selectInto(ctx context.Context, dest any, query string, args ...
 	return s.db.ScanRows(ctx, rows, dest)
 }
 
-// inIDs is a condition "column is one of a list", the list bound as one
-// JSON array argument (idsArg): the text stays the same whatever the
-// number of ids (so it can be prepared), and no list outgrows the bind
-// variables a statement may have (32766 in SQLite, 65535 in PostgreSQL).
-func inIDs(pg bool, column string) string {
-	if pg {
-		return column + " = ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))"
-	}
-	return column + " IN (SELECT value FROM json_each(?))"
-}
-
-// idsArg is the argument of inIDs.
+// idsArg is the argument of flavor.in: the ids as one JSON array.
 func idsArg(ids []string) string {
 	b, _ := json.Marshal(ids) // strings: never fails
 	return string(b)
@@ -183,23 +151,37 @@ func columnList(db *bun.DB, model any) string {
 }
 
 // systemAttrColumns maps the attributes of a system (wire names) to the
-// columns that fill them, for ListFilter.Fields; attributes computed
-// elsewhere (isPublic, sharedWithUsers) need none.
-var systemAttrColumns = map[string][]string{
-	"id": nil, "tenant": nil, "effectiveUserId": nil, "isDynamicEffectiveUser": nil, // always read
-	"description": {"description"}, "systemType": {"system_type"}, "owner": {"owner"}, "host": {"host"},
-	"enabled": {"enabled"}, "defaultAuthnMethod": {"default_authn_method"},
-	"authnCredential": {"default_authn_method"}, "bucketName": {"bucket_name"}, "rootDir": {"root_dir"},
-	"port": {"port"}, "useProxy": {"use_proxy"}, "proxyHost": {"proxy_host"}, "proxyPort": {"proxy_port"},
-	"dtnSystemId": {"dtn_system_id"}, "canExec": {"can_exec"}, "canRunBatch": {"can_run_batch"},
-	"enableCmdPrefix": {"enable_cmd_prefix"}, "mpiCmd": {"mpi_cmd"}, "jobRuntimes": {"job_runtimes"},
-	"jobWorkingDir": {"job_working_dir"}, "jobEnvVariables": {"job_env_variables"}, "jobMaxJobs": {"job_max_jobs"},
-	"jobMaxJobsPerUser": {"job_max_jobs_per_user"}, "batchScheduler": {"batch_scheduler"},
-	"batchLogicalQueues": {"batch_logical_queues"}, "batchDefaultLogicalQueue": {"batch_default_logical_queue"},
-	"batchSchedulerProfile": {"batch_scheduler_profile"}, "jobCapabilities": {"job_capabilities"},
-	"tags": {"tags"}, "notes": {"notes"}, "importRefId": {"import_ref_id"}, "uuid": {"uuid"},
-	"allowChildren": {"allow_children"}, "parentId": {"parent_id"}, "deleted": {"deleted"},
-	"created": {"created"}, "updated": {"updated"},
+// columns that fill them, for ListFilter.Fields, from the columns of
+// systemRow: each column fills the attribute that is its name in camelCase
+// (job_max_jobs: jobMaxJobs), and authnCredential needs
+// default_authn_method. Attributes computed elsewhere (isPublic,
+// sharedWithUsers) need none, and tenant, id and effective_user_id are
+// always read (systemColumns).
+func systemAttrColumns(columns []string) map[string][]string {
+	out := map[string][]string{"authnCredential": {"default_authn_method"}}
+	for _, c := range columns {
+		name := camel(c)
+		out[name] = append(out[name], c)
+	}
+	return out
+}
+
+// camel is the camelCase of a snake_case name: dtn_system_id: dtnSystemId.
+func camel(snake string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range snake {
+		switch {
+		case r == '_':
+			up = true
+		case up:
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // systemColumns is the column list of a listing: every column for nil
@@ -211,7 +193,7 @@ func (s *Store) systemColumns(fields []string) string {
 	}
 	want := map[string]bool{"tenant": true, "id": true, "effective_user_id": true}
 	for _, f := range fields {
-		for _, c := range systemAttrColumns[f] {
+		for _, c := range s.q.systemAttrCols[f] {
 			want[c] = true
 		}
 	}
@@ -229,29 +211,30 @@ func (s *Store) systemColumns(fields []string) string {
 type queries struct {
 	// systemCols lists every column of systems (quoted); systemColNames
 	// names them.
-	systemCols                                       string
-	systemColNames                                   []string
+	systemCols     string
+	systemColNames []string
+	// systemAttrCols maps attributes to their columns (systemAttrColumns).
+	systemAttrCols                                   map[string][]string
 	getSystem, shares, loginUser, userPerms, revoked string
-	// Reads of several systems at once (an inIDs condition).
+	// Reads of several systems at once (a flavor.in condition).
 	sharesOf, loginUsers string
 }
 
-func newQueries(db *bun.DB) queries {
-	pg := db.Dialect().Name() == dialect.PG
+func newQueries(db *bun.DB, fl *flavor) queries {
 	var names []string
 	for _, f := range db.Table(reflect.TypeFor[systemRow]()).Fields {
 		names = append(names, f.Name)
 	}
 	return queries{
-		systemCols: columnList(db, (*systemRow)(nil)), systemColNames: names,
+		systemCols: columnList(db, (*systemRow)(nil)), systemColNames: names, systemAttrCols: systemAttrColumns(names),
 		getSystem: "SELECT " + columnList(db, (*systemRow)(nil)) + " FROM systems WHERE tenant = ? AND id = ?",
 		shares:    "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND system_id = ? ORDER BY grantee",
 		loginUser: "SELECT login_user FROM system_login_users WHERE tenant = ? AND system_id = ? AND tapis_user = ?",
 		userPerms: "SELECT perm FROM system_perms WHERE tenant = ? AND system_id = ? AND user_name = ?",
 		revoked:   "SELECT 1 FROM token_revocations WHERE tenant_id = ? AND jti = ?",
 		sharesOf: "SELECT " + columnList(db, (*shareRow)(nil)) + " FROM system_shares WHERE tenant = ? AND " +
-			inIDs(pg, "system_id") + " ORDER BY system_id, grantee",
+			fl.in("system_id") + " ORDER BY system_id, grantee",
 		loginUsers: "SELECT " + columnList(db, (*loginRow)(nil)) +
-			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND " + inIDs(pg, "system_id"),
+			" FROM system_login_users WHERE tenant = ? AND tapis_user = ? AND " + fl.in("system_id"),
 	}
 }

@@ -178,6 +178,21 @@ func runListFields(t *testing.T, open backend) {
 		require.Len(t, queries, 1)
 		assert.NotContains(t, queries[0], `"description"`, "%s: only the named columns are read", name)
 	}
+	// Every searchable attribute, read alone, is what the full listing has.
+	for _, a := range systems.SearchSchema.Attrs() {
+		queries := log.during(t, func() error {
+			part, err := st.ListSystems(ctx, "dev", systems.ListFilter{Fields: []string{a.Name}})
+			if err == nil {
+				require.Len(t, part, 1)
+				assert.Equal(t, systems.Row(full[0]).Field(a.Name), systems.Row(part[0]).Field(a.Name), a.Name)
+			}
+			return err
+		})
+		require.Len(t, queries, 1)
+		if a.Name != "description" {
+			assert.NotContains(t, queries[0], `"description"`, "%s: only the named columns are read", a.Name)
+		}
+	}
 	summary, err := st.ListSystems(ctx, "dev", systems.ListFilter{Fields: systems.SummaryAttributes})
 	require.NoError(t, err)
 	assert.Empty(t, summary[0].Description, "not asked for")

@@ -102,7 +102,7 @@ func openSearchBench(b *testing.B) *bunstore.Store {
 			_, err := ins.ExecContext(ctx, tenant, fmt.Sprintf("sys-%05d", i), fmt.Sprintf("system %d of %s", i, tenant),
 				types[r.IntN(len(types))], fmt.Sprintf("u%d", r.IntN(20)), fmt.Sprintf("node%d.example.org", r.IntN(100)),
 				r.IntN(4) != 0, "${apiUserId}", "PKI_KEYS", port, r.IntN(2), tags[r.IntN(len(tags))],
-				when.Format(search.SQLiteTimeFormat), when.Format(search.SQLiteTimeFormat))
+				when.Format(bunstore.SQLiteTimeFormat), when.Format(bunstore.SQLiteTimeFormat))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package bunstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -32,14 +31,13 @@ func (s *Store) CreateSystem(ctx context.Context, sys systems.System, h systems.
 	}
 	row.Version = 1
 	hist := systemHistoryToRow(h)
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(row).Returning("NULL").Exec(ctx); err != nil {
 			return err
 		}
 		_, err := tx.NewInsert().Model(hist).Returning("NULL").Exec(ctx)
 		return err
 	})
-	return writeErr(err, what)
 }
 
 // PurgeSystem implements systems.Store: it deletes the system and its
@@ -47,7 +45,7 @@ func (s *Store) CreateSystem(ctx context.Context, sys systems.System, h systems.
 // foreign key only backs it up); ErrNotFound when there is no such system.
 func (s *Store) PurgeSystem(ctx context.Context, tenant, id string) error {
 	const what = "purge system"
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, what, deleteErr, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewDelete().Model((*systemHistoryRow)(nil)).
 			Where("tenant = ?", tenant).Where("system_id = ?", id).Exec(ctx)
 		if err != nil {
@@ -67,7 +65,6 @@ func (s *Store) PurgeSystem(ctx context.Context, tenant, id string) error {
 		}
 		return nil
 	})
-	return deleteErr(err, what)
 }
 
 // GetSystem implements systems.Store (one prepared point read).
@@ -126,7 +123,7 @@ func (s *Store) SaveSystems(ctx context.Context, tenant string, list []systems.S
 	// (a parent and its children) cannot deadlock on PostgreSQL; the same id
 	// twice keeps its order and conflicts.
 	slices.SortStableFunc(rows, func(a, b *systemRow) int { return strings.Compare(a.ID, b.ID) })
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		for _, row := range rows {
 			if err := updateSystem(ctx, tx, row); err != nil {
 				return err
@@ -143,10 +140,6 @@ func (s *Store) SaveSystems(ctx context.Context, tenant string, list []systems.S
 		_, err := tx.NewInsert().Model(&hists).Returning("NULL").Exec(ctx)
 		return err
 	})
-	if errors.Is(err, systems.ErrConflict) {
-		return err
-	}
-	return writeErr(err, what)
 }
 
 // systemsExist returns ErrNotFound unless every id names a system of the
@@ -217,7 +210,7 @@ func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFi
 	b.WriteString(" FROM systems WHERE ")
 	b.WriteString(where)
 	b.WriteString(" ORDER BY ")
-	if order := search.OrderSQL(f.Order, s.searchDialect()); order != "" {
+	if order := search.OrderSQL(f.Order, s.fl.search); order != "" {
 		b.WriteString(order)
 		b.WriteString(", ")
 	}
@@ -235,7 +228,7 @@ func (s *Store) ListSystems(ctx context.Context, tenant string, f systems.ListFi
 		b.WriteString(" OFFSET ?")
 		args = append(args, int64(f.Skip))
 	}
-	rows, err := s.query(ctx, !s.pg, true, b.String(), args...)
+	rows, err := s.query(ctx, s.fl.prepareSearches, true, b.String(), args...)
 	if err != nil {
 		return nil, readErr(err, "list systems")
 	}
@@ -260,7 +253,7 @@ func (s *Store) CountSystems(ctx context.Context, tenant string, f systems.ListF
 		return 0, nil
 	}
 	where, args := s.whereSystems(tenant, f)
-	rows, err := s.query(ctx, !s.pg, true, "SELECT count(*) FROM systems WHERE "+where, args...)
+	rows, err := s.query(ctx, s.fl.prepareSearches, true, "SELECT count(*) FROM systems WHERE "+where, args...)
 	if err != nil {
 		return 0, readErr(err, "count systems")
 	}
@@ -274,18 +267,11 @@ func (s *Store) CountSystems(ctx context.Context, tenant string, f systems.ListF
 	return int(n[0]), nil
 }
 
-// searchDialect is the search package's name for the store's SQL dialect.
-func (s *Store) searchDialect() search.Dialect {
-	if s.pg {
-		return search.Postgres
-	}
-	return search.SQLite
-}
-
 // whereSystems writes the WHERE condition of f with ? placeholders, always
 // scoped by tenant, and its arguments; the search fragment comes from
-// search.ToSQL (allowlisted columns, values as arguments); id lists are
-// one argument each (inIDs), so the text depends only on the shape of f.
+// search.ToSQL (allowlisted columns, values as arguments in the forms the
+// columns hold); id lists are one argument each (flavor.in), so the text
+// depends only on the shape of f.
 func (s *Store) whereSystems(tenant string, f systems.ListFilter) (where string, args []any) {
 	var b strings.Builder
 	b.WriteString("tenant = ?")
@@ -295,7 +281,7 @@ func (s *Store) whereSystems(tenant string, f systems.ListFilter) (where string,
 		args = append(args, f.Owner)
 	}
 	if f.IDs != nil {
-		b.WriteString(" AND " + inIDs(s.pg, "id"))
+		b.WriteString(" AND " + s.fl.in("id"))
 		args = append(args, idsArg(f.IDs))
 	}
 	if f.ParentID != "" {
@@ -307,28 +293,21 @@ func (s *Store) whereSystems(tenant string, f systems.ListFilter) (where string,
 		args = append(args, false)
 	}
 	if v := f.Visible; v != nil {
-		switch {
-		case len(v.IDs) == 0:
+		if len(v.IDs) == 0 {
 			b.WriteString(" AND owner = ?")
 			args = append(args, v.Owner)
-		case s.pg:
-			// PostgreSQL unions the two index scans (BitmapOr).
-			b.WriteString(" AND (owner = ? OR " + inIDs(true, "id") + ")")
-			args = append(args, v.Owner, idsArg(v.IDs))
-		default:
-			// SQLite, given the OR, walks the whole tenant in id order to
-			// spare a sort; the same set as one id list probes the primary
-			// key in order and stops at the page's end (issue 16).
-			b.WriteString(" AND id IN (SELECT id FROM systems WHERE tenant = ? AND owner = ? " +
-				"UNION ALL SELECT value FROM json_each(?))")
-			args = append(args, tenant, v.Owner, idsArg(v.IDs))
+		} else {
+			w, a := s.fl.visible(tenant, v.Owner, idsArg(v.IDs))
+			b.WriteString(" AND ")
+			b.WriteString(w)
+			args = append(args, a...)
 		}
 	}
 	if f.Search != nil {
-		w, a := search.ToSQL(f.Search, s.searchDialect())
+		w, a := search.ToSQL(f.Search, s.fl.search)
 		b.WriteString(" AND ")
 		b.WriteString(w)
-		args = append(args, a...)
+		args = append(args, s.fl.args(a)...)
 	}
 	return b.String(), args
 }
@@ -338,14 +317,13 @@ func (s *Store) whereSystems(tenant string, f systems.ListFilter) (where string,
 func (s *Store) AddHistory(ctx context.Context, h systems.HistoryRecord) error {
 	const what = "add system history"
 	row := systemHistoryToRow(h)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, what, writeErr, func(ctx context.Context, tx bun.Tx) error {
 		if err := systemsExist(ctx, tx, h.Tenant, []string{h.SystemID}); err != nil {
 			return err
 		}
 		_, err := tx.NewInsert().Model(row).Returning("NULL").Exec(ctx)
 		return err
 	})
-	return writeErr(err, what)
 }
 
 // ListHistory implements systems.Store: the system's records in insertion

@@ -56,7 +56,7 @@ func (s *Store) DeleteSite(ctx context.Context, id string) error {
 // it in one of refCols. The explicit check gives the answer; the foreign keys
 // only back it up against a tenant written concurrently (PostgreSQL).
 func (s *Store) deleteIfUnused(ctx context.Context, what string, model any, key, id string, refCols ...string) error {
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, what, deleteErr, func(ctx context.Context, tx bun.Tx) error {
 		found, err := tx.NewSelect().Model(model).Where("? = ?", bun.Ident(key), id).Exists(ctx)
 		if err != nil {
 			return err
@@ -78,7 +78,6 @@ func (s *Store) deleteIfUnused(ctx context.Context, what string, model any, key,
 		_, err = tx.NewDelete().Model(model).Where("? = ?", bun.Ident(key), id).Exec(ctx)
 		return err
 	})
-	return deleteErr(err, what)
 }
 
 // CreateTenant implements tenancy.TenantStore: ErrAlreadyExists when the id
@@ -89,7 +88,7 @@ func (s *Store) CreateTenant(ctx context.Context, t tenancy.Tenant) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.txn(ctx, "create tenant", writeErr, func(ctx context.Context, tx bun.Tx) error {
 		dup, err := tx.NewSelect().Model((*tenantRow)(nil)).
 			Where("id = ?", t.ID).WhereOr("base_url = ?", t.BaseURL).Exists(ctx)
 		if err != nil {
@@ -104,7 +103,6 @@ func (s *Store) CreateTenant(ctx context.Context, t tenancy.Tenant) error {
 		_, err = tx.NewInsert().Model(row).Exec(ctx)
 		return err
 	})
-	return writeErr(err, "create tenant")
 }
 
 // checkTenantRefs returns ErrNotFound, naming the reference, when the site,
@@ -171,65 +169,43 @@ func (s *Store) ListTenants(ctx context.Context, f tenancy.TenantFilter) ([]tena
 	return out, nil
 }
 
-// UpdateTenant implements tenancy.TenantStore. In one transaction it reads
-// the tenant (locking its row on PostgreSQL; SQLite's write transactions are
-// exclusive), runs update, checks the references of the result and stores it
-// with the returned history record when that record has updates. The id
-// cannot change. An error of update is returned as it is and writes nothing.
-func (s *Store) UpdateTenant(ctx context.Context, id string, update func(*tenancy.Tenant) (tenancy.TenantHistory, error)) (tenancy.Tenant, error) {
-	var (
-		out       tenancy.Tenant
-		updateErr error
-	)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		cur := new(tenantRow)
-		q := tx.NewSelect().Model(cur).Where("id = ?", id)
-		if s.pg {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return err
-		}
-		t, err := cur.domain()
-		if err != nil {
-			return err
-		}
-		h, err := update(&t)
-		if err != nil {
-			updateErr = err
-			return err
-		}
-		t.ID = id
-		if err := checkTenantRefs(ctx, tx, t); err != nil {
-			return err
-		}
-		row, err := tenantToRow(t)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		if len(h.Updates) > 0 {
-			h.TenantID = id
-			hrow, err := historyToRow(h)
+// UpdateTenant implements tenancy.TenantStore: a read-modify-write of the
+// tenant's row (update) that also checks the references of the result and
+// stores the returned history record when that record has updates. The id
+// cannot change. An error of change is returned as it is and writes
+// nothing.
+func (s *Store) UpdateTenant(ctx context.Context, id string, change func(*tenancy.Tenant) (tenancy.TenantHistory, error)) (tenancy.Tenant, error) {
+	row, err := update(ctx, s, "update tenant",
+		func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("id = ?", id) },
+		func(ctx context.Context, tx bun.Tx, cur *tenantRow) (*tenantRow, error) {
+			t, err := cur.domain()
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if _, err := tx.NewInsert().Model(hrow).Exec(ctx); err != nil {
-				return err
+			h, err := change(&t)
+			if err != nil {
+				return nil, keep(err)
 			}
-		}
-		out, err = row.domain()
-		return err
-	})
-	if updateErr != nil {
-		return tenancy.Tenant{}, updateErr
-	}
+			t.ID = id
+			if err := checkTenantRefs(ctx, tx, t); err != nil {
+				return nil, err
+			}
+			if len(h.Updates) > 0 {
+				h.TenantID = id
+				hrow, err := historyToRow(h)
+				if err != nil {
+					return nil, err
+				}
+				if _, err := tx.NewInsert().Model(hrow).Exec(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return tenantToRow(t)
+		})
 	if err != nil {
-		return tenancy.Tenant{}, writeErr(err, "update tenant")
+		return tenancy.Tenant{}, err
 	}
-	return out, nil
+	return row.domain()
 }
 
 // TenantHistory implements tenancy.TenantStore: the records of tenant id,
