@@ -86,7 +86,7 @@ func (h *handlers) registerSystems(api huma.API) {
 			if sel == "" {
 				sel = "allAttributes"
 			}
-			return sysOK(selectFields(s, search.ParseSelect(sel, systems.SummaryAttributes)), "TAPIS_FOUND System found: "+s.ID), nil
+			return sysOK(selectFields(s, search.ParseSelect(sel, systems.SummaryAttributes())), "TAPIS_FOUND System found: "+s.ID), nil
 		})
 	type listIn struct {
 		ListOptions
@@ -97,7 +97,7 @@ func (h *handlers) registerSystems(api huma.API) {
 		func(ctx context.Context, in *listIn) (*SysOutput[[]map[string]any], error) {
 			var node search.Node
 			if in.Search != "" {
-				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits)
+				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}

@@ -18,7 +18,7 @@ var SearchSchema = search.MustSchema(
 	search.Attr{Name: "host", Type: search.String},
 	search.Attr{Name: "enabled", Type: search.Bool},
 	search.Attr{Name: "effectiveUserId", Type: search.String},
-	search.Attr{Name: "defaultAuthnMethod", Type: search.Enum, Enum: enumNames(AuthnMethods)},
+	search.Attr{Name: "defaultAuthnMethod", Type: search.Enum, Enum: enumNames(authnMethods)},
 	search.Attr{Name: "bucketName", Type: search.String},
 	search.Attr{Name: "rootDir", Type: search.String},
 	search.Attr{Name: "port", Type: search.Int},
@@ -33,7 +33,7 @@ var SearchSchema = search.MustSchema(
 	search.Attr{Name: "jobWorkingDir", Type: search.String},
 	search.Attr{Name: "jobMaxJobs", Type: search.Int},
 	search.Attr{Name: "jobMaxJobsPerUser", Type: search.Int},
-	search.Attr{Name: "batchScheduler", Type: search.Enum, Enum: Schedulers},
+	search.Attr{Name: "batchScheduler", Type: search.Enum, Enum: schedulers},
 	search.Attr{Name: "batchDefaultLogicalQueue", Type: search.String},
 	search.Attr{Name: "batchSchedulerProfile", Type: search.String},
 	search.Attr{Name: "tags", Type: search.Tags},
@@ -54,14 +54,16 @@ func enumNames[T ~string](vals []T) []string {
 	return out
 }
 
-// ByID is the order of last resort: by id, ascending.
-var ByID = func() search.Order {
+// ByID returns the order of last resort: by id, ascending.
+func ByID() search.Order {
 	a, _ := SearchSchema.Lookup("id")
 	return search.Order{Attr: a}
-}()
+}
 
-// SummaryAttributes are what select=summaryAttributes stands for.
-var SummaryAttributes = []string{"id", "systemType", "owner", "host", "effectiveUserId", "defaultAuthnMethod", "canExec", "parentId"}
+// SummaryAttributes returns what select=summaryAttributes stands for.
+func SummaryAttributes() []string {
+	return []string{"id", "systemType", "owner", "host", "effectiveUserId", "defaultAuthnMethod", "canExec", "parentId"}
+}
 
 // Row adapts a system to search.Row with the values stores hold (the
 // stored effectiveUserId, optional strings as "").
