@@ -338,9 +338,9 @@ func (s *Server) options() httpapi.Options {
 		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
 }
 
-// Register adds every Tapis operation to the caller's huma API. Call
-// httpapi.InstallErrors first if huma's own errors should use the Tapis
-// envelope too (it changes huma's globals, so the library leaves it to you).
+// Register adds every Tapis operation to the caller's huma API. They answer
+// in the Tapis envelope, huma's own validation errors included; the API's
+// other operations keep their errors (see package httpapi).
 func (s *Server) Register(api huma.API) error {
 	return httpapi.Register(api, s.services(), s.options())
 }

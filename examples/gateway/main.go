@@ -98,7 +98,9 @@ func newGateway(ctx context.Context, host string) (http.Handler, *tapis.Server, 
 <p><a href="/gateway/status">status</a> · <a href="/docs">Tapis API docs</a> · <a href="/v3/tenants">tenants</a></p>`)
 	})
 
-	httpapi.InstallErrors() // huma's own errors in the Tapis envelope (changes huma globals)
+	// The Tapis operations answer in the Tapis envelope, huma's own
+	// validation errors included; the gateway's own huma operations, if it
+	// had any, would keep huma's errors.
 	api := httpapi.NewAPI(r, "Research gateway", "1.0.0")
 	if err := srv.Register(api); err != nil {
 		_ = srv.Close()

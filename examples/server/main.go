@@ -59,7 +59,6 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
-	"github.com/tapis-go/tapis/httpapi"
 )
 
 func main() {
@@ -139,7 +138,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 
-	httpapi.InstallErrors()
 	var srv *tapis.Server
 	authn, err := newAuthenticator(&srv, getenv)
 	if err != nil {
