@@ -23,7 +23,16 @@ type Accounts struct {
 	dummy []byte
 }
 
-func newAccounts(store AccountStore, cost int, now func() time.Time) *Accounts {
+// NewAccounts returns the password accounts kept in store, hashed with
+// bcrypt at cost (default 10); now stamps new accounts (default time.Now).
+// The built-in users are oauth2.UserAuthenticator{Accounts: NewAccounts(st, 0, nil)}.
+func NewAccounts(store AccountStore, cost int, now func() time.Time) *Accounts {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	if now == nil {
+		now = time.Now
+	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("tapis-dummy-password-for-timing"), cost)
 	if err != nil {
 		panic("oauth2: bcrypt: " + err.Error())

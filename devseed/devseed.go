@@ -1,4 +1,9 @@
-package tapis
+// Package devseed fills a Server's registry from a declarative Seed: sites,
+// owners, LDAP objects and tenants in the wire shapes of the Tenants API,
+// password accounts and OAuth2 clients. examples/server reads its -config
+// file into a Seed; Dev and DevAt are the development fixtures of its -dev
+// flag and of the tests, never for a real deployment.
+package devseed
 
 import (
 	"context"
@@ -8,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
@@ -22,14 +28,14 @@ type Seed struct {
 	Owners   []httpapi.OwnerJSON     `json:"owners,omitempty"`
 	LDAPs    []httpapi.LDAPJSON      `json:"ldaps,omitempty"`
 	Tenants  []httpapi.NewTenantJSON `json:"tenants,omitempty"`
-	Accounts []SeedAccount           `json:"accounts,omitempty"`
-	Clients  []SeedClient            `json:"clients,omitempty"`
+	Accounts []Account               `json:"accounts,omitempty"`
+	Clients  []Client                `json:"clients,omitempty"`
 }
 
-// SeedClient is an OAuth2 client registered for an owner. An empty
+// Client is an OAuth2 client registered for an owner. An empty
 // client_key with public false has one generated (and not shown: give one
 // to use the client); public clients have none and must use PKCE.
-type SeedClient struct {
+type Client struct {
 	TenantID    string `json:"tenant_id"`
 	Owner       string `json:"owner"`
 	ClientID    string `json:"client_id"`
@@ -40,17 +46,18 @@ type SeedClient struct {
 	Description string `json:"description,omitempty"`
 }
 
-// SeedAccount is a service account or a user of the built-in authenticator.
-type SeedAccount struct {
+// Account is a service account or a user of the built-in authenticator.
+type Account struct {
 	TenantID    string              `json:"tenant_id"`
 	Username    string              `json:"username"`
 	AccountType tenancy.AccountType `json:"account_type"`
 	Password    string              `json:"password"`
 }
 
-// ApplySeed creates what the seed describes and does not exist yet.
-func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
-	ten := s.tenancy
+// Apply creates in srv what seed describes and does not exist yet, and
+// (re)sets the accounts' passwords.
+func Apply(ctx context.Context, srv *tapis.Server, seed Seed) error {
+	ten := srv.Tenancy()
 	skip := func(err error) error {
 		if errors.Is(err, tenancy.ErrAlreadyExists) {
 			return nil
@@ -96,14 +103,14 @@ func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
 		}
 	}
 	for _, a := range seed.Accounts {
-		if err := s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password); err != nil {
+		if err := srv.Tokens().Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password); err != nil {
 			return fmt.Errorf("seed account %s@%s: %w", a.Username, a.TenantID, err)
 		}
 	}
 	for _, c := range seed.Clients {
 		owner := tenancy.Principal{TenantID: c.TenantID, Username: c.Owner, AccountType: tenancy.AccountUser,
 			TokenTenantID: c.TenantID, TokenUsername: c.Owner}
-		_, _, err := s.oauth.CreateClient(ctx, owner, oauth2.NewClient{ClientID: c.ClientID, ClientKey: c.ClientKey,
+		_, _, err := srv.OAuth2().CreateClient(ctx, owner, oauth2.NewClient{ClientID: c.ClientID, ClientKey: c.ClientKey,
 			Public: c.Public, CallbackURL: c.CallbackURL, DisplayName: c.DisplayName, Description: c.Description})
 		if err := skip(err); err != nil {
 			return fmt.Errorf("seed client %s@%s: %w", c.ClientID, c.TenantID, err)
@@ -121,8 +128,11 @@ func TenantSpec(id, siteID, baseURL, owner, adminUser string, tokenGenServices .
 		TokenGenServices: tokenGenServices, Status: "active"}
 }
 
-// AdminServices are the service accounts -dev creates in the admin tenant.
-var AdminServices = []string{"tenants", "tokens", "authenticator", "systems", "files", "jobs", "apps"}
+// AdminServices returns the service accounts Dev creates in the admin
+// tenant.
+func AdminServices() []string {
+	return []string{"tenants", "tokens", "authenticator", "systems", "files", "jobs", "apps"}
+}
 
 // RandomPassword returns a 24-character random password.
 func RandomPassword() string {
@@ -133,23 +143,23 @@ func RandomPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DevSeed returns the development fixtures of the server start contract:
+// Dev returns the development fixtures of the server start contract:
 // primary site "local" with tenant URLs from the template
 // http://${tenant_id}.<host>; tenants "admin" (site admin tenant) and "dev";
 // users testuser1..testuser5 and testadmin (tenant admin) in dev with
 // passwords equal to their names; the AdminServices in admin with the given
-// passwords (random ones are drawn for missing names). Never for real
-// deployments.
-func DevSeed(host string, servicePasswords map[string]string) Seed {
-	return DevSeedAt(host, "http://dev."+host, servicePasswords)
+// passwords (random ones are drawn for missing names, and recorded in
+// servicePasswords). Never for real deployments.
+func Dev(host string, servicePasswords map[string]string) Seed {
+	return DevAt(host, "http://dev."+host, servicePasswords)
 }
 
-// DevSeedAt is DevSeed with the dev tenant (the listener's default tenant)
+// DevAt is Dev with the dev tenant (the listener's default tenant)
 // at devBase. examples/server -dev passes the listener's own address
 // (http://127.0.0.1:8080), so every URL the dev tenant advertises — its
 // issuer, discovery documents, the Token Web App's callback — resolves
 // wherever the server is reachable, unlike a dev.localhost name.
-func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
+func DevAt(host, devBase string, servicePasswords map[string]string) Seed {
 	owner := "tapis-dev@example.org"
 	seed := Seed{
 		Owners: []httpapi.OwnerJSON{{Name: "Tapis development", Email: owner, Institution: "Tapis"}},
@@ -161,16 +171,16 @@ func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
 			TenantSpec("dev", "local", devBase, owner, "testadmin", "authenticator"),
 		},
 	}
-	for _, svc := range AdminServices {
+	for _, svc := range AdminServices() {
 		pw, ok := servicePasswords[svc]
 		if !ok {
 			pw = RandomPassword()
 			servicePasswords[svc] = pw
 		}
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService, Password: pw})
+		seed.Accounts = append(seed.Accounts, Account{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService, Password: pw})
 	}
 	for _, u := range []string{"testuser1", "testuser2", "testuser3", "testuser4", "testuser5", "testadmin"} {
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser, Password: u})
+		seed.Accounts = append(seed.Accounts, Account{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser, Password: u})
 	}
 	return seed
 }
