@@ -59,7 +59,7 @@ func TestImportRules(t *testing.T) {
 				assert.NotEqual(t, "", d, "httpapi must not import the root package")
 			}
 		}
-		if pkg == "" || pkg == "httpapi" || contains(domain, top) {
+		if pkg == "" || pkg == "httpapi" || pkg == "devseed" || contains(domain, top) {
 			for _, d := range deps {
 				assert.False(t, strings.HasPrefix(d, "adapters/") || strings.HasPrefix(d, "examples/"),
 					"%q must not depend on %s: only examples and tests choose adapters", pkg, d)
@@ -67,6 +67,45 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	assert.Greater(t, checked, 5)
+}
+
+// TestConformancePackagesImportOnlyTheirDomain: a domain package's *test
+// package (tenancy/tenancytest, systems/systemstest, ...), which out-of-tree
+// adapters import to run the conformance suites, imports its domain package
+// and may depend on domain packages only (never an adapter, httpapi, the
+// root or an internal package), and outside the module on the standard
+// library and testify only.
+func TestConformancePackagesImportOnlyTheirDomain(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f",
+		`{{.ImportPath}}|{{join .Imports " "}}|{{join .Deps " "}}`, "./...").Output()
+	require.NoError(t, err)
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		pkg := strings.TrimPrefix(strings.TrimPrefix(parts[0], module), "/")
+		dom, sub, ok := strings.Cut(pkg, "/")
+		if !ok || !contains(domain, dom) || !strings.HasSuffix(sub, "test") || strings.Contains(sub, "/") {
+			continue
+		}
+		checked++
+		imports := strings.Fields(parts[1])
+		assert.Contains(t, imports, module+"/"+dom, "%s must import its domain package %s", pkg, dom)
+		for _, imp := range imports {
+			if strings.HasPrefix(imp, module+"/") || !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // ours (checked below) or the standard library
+			}
+			assert.True(t, strings.HasPrefix(imp, "github.com/stretchr/testify/"),
+				"%s may import the standard library and testify only, not %s", pkg, imp)
+		}
+		for _, d := range strings.Fields(parts[2]) {
+			if d != module && !strings.HasPrefix(d, module+"/") {
+				continue
+			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(d, module), "/")
+			assert.True(t, contains(domain, rel), "%s may depend on domain packages only, not %q", pkg, rel)
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 5, "tenancytest, oauth2test, systemstest, credentialstest, hostchecktest")
 }
 
 func contains(list []string, s string) bool {

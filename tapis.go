@@ -1,9 +1,13 @@
-// Package tapis is the facade of the Tapis v3 core library: sites and
-// tenants, per-tenant signed tokens (and, as they land, the OAuth2
-// authenticator and the Systems service) behind one Config and one Server.
+// Package tapis is the Tapis v3 core as an embeddable library: sites and
+// tenants, per-tenant RS256 tokens, the OAuth2/OpenID Connect
+// authenticator and the Systems service, behind one Config and one Server.
 //
-// A Go program embeds it with Server.Register (into its own huma API) or
-// Server.Handler (an http.Handler); examples/server runs it alone.
+// New wires every dependency in one direction from Config: each store is a
+// named field of Stores (or comes from one adapter through Config.Store),
+// and a missing part is named in New's error. A Go program embeds the
+// Server with Server.Register (into its own huma API) or Server.Handler (an
+// http.Handler); examples/server runs it alone, and package devseed holds
+// the development fixtures.
 package tapis
 
 import (
@@ -11,51 +15,170 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/hostcheck"
-	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
-// Stores are the persistence dependencies; every field is required. One
-// adapter value (memory.Store, bunstore.Store) usually fills them all.
+// CredentialVault stores the credentials of systems (the design card's
+// name for credentials.Vault; adapters/vaultkv, or an adapter's Vault).
+type CredentialVault = credentials.Vault
+
+// HostVerifier checks that a credential opens a host (the design card's
+// name for hostcheck.Verifier; adapters/sshcheck, adapters/s3check).
+type HostVerifier = hostcheck.Verifier
+
+// CredentialRewrapper re-seals, under sealer's current KEK, every stored
+// credential an older KEK still wraps, and returns how many changed (see
+// Server.RewrapSecrets).
+type CredentialRewrapper interface {
+	RewrapCredentials(ctx context.Context, sealer *seal.Sealer) (int, error)
+}
+
+// NothingSealed is the CredentialRewrapper of a vault that seals nothing
+// with the KEK (adapters/vaultkv keeps its secrets in HashiCorp Vault).
+type NothingSealed struct{}
+
+// RewrapCredentials implements CredentialRewrapper: nothing to re-seal.
+func (NothingSealed) RewrapCredentials(context.Context, *seal.Sealer) (int, error) { return 0, nil }
+
+// Store is every part one complete adapter provides (adapters/memory,
+// adapters/bunstore); Config.Store fills the unset fields of Config.Stores
+// from it. The parts whose secrets the adapter seals with the KEK are
+// methods taking the Server's sealer.
+type Store interface {
+	tenancy.Store
+	oauth2.Store
+	oauth2.AuthStore
+	oauth2.AttemptStore
+	systems.Store
+	systems.AccessStore
+	hostcheck.HostKeys
+	credentials.Auditor
+	CredentialRewrapper
+	Optimizer
+	// Vault returns the credential vault, sealing each credential with sealer.
+	Vault(sealer *seal.Sealer) credentials.Vault
+	// GlobusSessions returns the started Globus authorizations, sealing each
+	// PKCE verifier with sealer.
+	GlobusSessions(sealer *seal.Sealer) systems.GlobusSessionStore
+}
+
+// Stores are the persistence parts, each named. Every field is required
+// (GlobusSessions only with Config.Globus); New fills the unset ones from
+// Config.Store, and its error names every part still missing.
 type Stores struct {
-	Tenancy tenancy.Store
-	OAuth2  oauth2.Store
-	// Auth persists the authenticator's clients, codes and refresh
-	// families; when nil, OAuth2 is used if it implements oauth2.AuthStore
-	// (memory.Store and bunstore.Store do).
+	Tenancy tenancy.Store // sites, tenants, owners, LDAP objects, history
+	Tokens  oauth2.Store  // signing keys, revocations, password accounts
+	// Auth keeps the authenticator's clients, codes, refresh families and
+	// tenant configurations.
 	Auth oauth2.AuthStore
-	// Systems persists systems, their history and scheduler profiles; when
-	// nil, OAuth2 is used if it implements systems.Store.
-	Systems systems.Store
-	// Access persists system permissions and shares; when nil, OAuth2 is
-	// used if it implements systems.AccessStore. Without one, only owners
-	// and tenant admins reach a system and the permission and sharing
-	// operations answer 501.
-	Access systems.AccessStore
-	// GlobusSessions keeps started Globus authorizations (with Config.Globus);
-	// when nil, OAuth2 is used if it implements systems.GlobusSessionStore
-	// (memory.Store) or provides one sealed with the KEK (bunstore.Store).
+	// Attempts keeps the password limiter's counters; one shared by several
+	// instances makes them count together (oauth2.MemoryAttempts: this
+	// process only).
+	Attempts oauth2.AttemptStore
+	Systems  systems.Store       // systems, their history, scheduler profiles
+	Access   systems.AccessStore // permissions and shares
+	HostKeys hostcheck.HostKeys  // SSH host keys pinned on first use
+	// Vault stores credentials; every read and write is recorded to Audit
+	// (credentials.MemoryAuditor keeps the last records in memory).
+	Vault CredentialVault
+	Audit credentials.Auditor
+	// Rewrap re-seals Vault's credentials after a KEK rotation
+	// (NothingSealed for a vault that does not seal with the KEK).
+	Rewrap CredentialRewrapper
+	// GlobusSessions keeps started Globus authorizations.
 	GlobusSessions systems.GlobusSessionStore
+	// Optimizer refreshes the store's query-planner statistics during
+	// housekeeping; optional (nil: nothing to refresh).
+	Optimizer Optimizer
+}
+
+// Optimizer is a store that keeps query-planner statistics fresh (bunstore:
+// SQLite's ANALYZE, bounded; memory: nothing to do).
+type Optimizer interface {
+	Optimize(ctx context.Context) error
+}
+
+// fill sets every nil part from st, sealing with sealer (the sealed parts
+// are left nil without one).
+func (s *Stores) fill(st Store, sealer *seal.Sealer) {
+	if s.Tenancy == nil {
+		s.Tenancy = st
+	}
+	if s.Tokens == nil {
+		s.Tokens = st
+	}
+	if s.Auth == nil {
+		s.Auth = st
+	}
+	if s.Attempts == nil {
+		s.Attempts = st
+	}
+	if s.Systems == nil {
+		s.Systems = st
+	}
+	if s.Access == nil {
+		s.Access = st
+	}
+	if s.HostKeys == nil {
+		s.HostKeys = st
+	}
+	if s.Vault == nil && sealer != nil {
+		s.Vault = st.Vault(sealer)
+	}
+	if s.Audit == nil {
+		s.Audit = st
+	}
+	if s.Rewrap == nil {
+		s.Rewrap = st
+	}
+	if s.GlobusSessions == nil && sealer != nil {
+		s.GlobusSessions = st.GlobusSessions(sealer)
+	}
+	if s.Optimizer == nil {
+		s.Optimizer = st
+	}
+}
+
+// missing names every required part that is nil; with sealedLater, the
+// sealed parts are not (a Config.Store fills them once the KEK is usable).
+func (s *Stores) missing(globus, sealedLater bool) []error {
+	var out []error
+	for _, p := range []struct {
+		name  string
+		unset bool
+	}{
+		{"Tenancy", s.Tenancy == nil}, {"Tokens", s.Tokens == nil}, {"Auth", s.Auth == nil},
+		{"Attempts", s.Attempts == nil}, {"Systems", s.Systems == nil}, {"Access", s.Access == nil},
+		{"HostKeys", s.HostKeys == nil}, {"Vault", s.Vault == nil && !sealedLater}, {"Audit", s.Audit == nil},
+		{"Rewrap", s.Rewrap == nil},
+		{"GlobusSessions (needed with Config.Globus)", globus && s.GlobusSessions == nil && !sealedLater},
+	} {
+		if p.unset {
+			out = append(out, fmt.Errorf("tapis: Config.Stores.%s is required (or set Config.Store)", p.name))
+		}
+	}
+	return out
 }
 
 // Config configures a Server. Dependencies are interface-typed fields; a zero
 // duration or empty string means the documented default.
 type Config struct {
+	// Store, when set, fills every unset field of Stores.
+	Store  Store
 	Stores Stores
-	// KEK is the 32-byte key-encryption key sealing secrets at rest (tenant
-	// signing keys). Required. PreviousKEKs still open older values.
+	// KEK is the 32-byte key-encryption key sealing secrets at rest (signing
+	// keys, credentials, client secrets). Required. PreviousKEKs still open
+	// older values (see Server.RewrapSecrets).
 	KEK          []byte
 	PreviousKEKs [][]byte
 	// SiteID is the site this server runs as; default: the primary site.
@@ -72,11 +195,12 @@ type Config struct {
 	Leeway time.Duration
 	// PasswordCost is the bcrypt cost of account passwords; default 10.
 	PasswordCost int
-	// Authenticator checks user passwords for the password grant and the
-	// login page. Default: the built-in users (accounts of type user). Use
-	// oauth2.FirstConfigured to put LDAP (adapters/ldapauth) or your own in
-	// front of them, or oauth2.TenantAuthenticators to route by tenant.
-	Authenticator oauth2.Authenticator
+	// Authenticators check user passwords (password grant, login page) in
+	// order, before the built-in users (accounts of type user), which answer
+	// last. Each passes a tenant it does not serve by returning
+	// oauth2.ErrNotConfigured: adapters/ldapauth for tenants with an LDAP
+	// connection, oauth2.TenantAuthenticators to route by tenant, or your own.
+	Authenticators []oauth2.Authenticator
 	// AccessTokenAudience gives the aud of the access tokens the
 	// authenticator issues, by tenant and client (see
 	// oauth2.ProviderConfig.AccessTokenAudience). Default: tokens asked
@@ -95,20 +219,11 @@ type Config struct {
 	// LoginFailureWindow. Defaults 10 and 5 minutes. See oauth2.Limiter.
 	MaxLoginFailures   int
 	LoginFailureWindow time.Duration
-	// Attempts keeps the limiter's counters; default this process's memory.
-	// A store shared by several instances makes them count together.
-	Attempts oauth2.AttemptStore
-	// Vault stores system credentials. Default: the OAuth2 store when it is
-	// a credentials.Vault, or provides one sealed with the KEK (bunstore).
-	// Every read and write is audited to Auditor (default: the store when
-	// it is a credentials.Auditor, else the last 10,000 records in memory).
-	Vault   credentials.Vault
-	Auditor credentials.Auditor
 	// HostVerifier checks credentials against hosts (a hostcheck.Mux of
 	// adapters/sshcheck and adapters/s3check under a hostcheck.Policy);
 	// HostEvaluator evaluates HOST_EVAL. Without them, credential checks
 	// answer 501 unless skipCredentialCheck is set, and HOST_EVAL 501.
-	HostVerifier  hostcheck.Verifier
+	HostVerifier  HostVerifier
 	HostEvaluator hostcheck.Evaluator
 	// Globus, when set, serves the Globus credential endpoints (else 501),
 	// refreshes stored Globus tokens when a service reads them and checks
@@ -131,6 +246,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	tenancy *tenancy.Service
+	keys    *oauth2.KeyManager
 	tokens  *oauth2.TokenService
 	oauth   *oauth2.Provider
 	systems *systems.Service
@@ -143,39 +259,32 @@ type Server struct {
 	done     chan struct{}
 }
 
-// New builds a Server. Its error names every missing dependency.
+// New builds a Server. Its error names every missing dependency. The
+// services are built in one direction: the signing-key manager first, then
+// the tenancy service (which provisions new tenants' keys through it), the
+// token service, the authenticator and the Systems service.
 func New(cfg Config) (*Server, error) {
 	var problems []error
-	if cfg.Stores.Tenancy == nil {
-		problems = append(problems, errors.New("tapis: Config.Stores.Tenancy is required"))
-	}
-	if cfg.Stores.OAuth2 == nil {
-		problems = append(problems, errors.New("tapis: Config.Stores.OAuth2 is required"))
-	}
-	if cfg.Stores.Auth == nil {
-		cfg.Stores.Auth, _ = cfg.Stores.OAuth2.(oauth2.AuthStore)
-	}
-	if cfg.Stores.Auth == nil {
-		problems = append(problems, errors.New("tapis: Config.Stores.Auth is required (Stores.OAuth2 does not implement oauth2.AuthStore)"))
-	}
-	if cfg.Stores.Systems == nil {
-		cfg.Stores.Systems, _ = cfg.Stores.OAuth2.(systems.Store)
-	}
-	if cfg.Stores.Access == nil {
-		cfg.Stores.Access, _ = cfg.Stores.OAuth2.(systems.AccessStore)
-	}
-	if cfg.Stores.Systems == nil {
-		problems = append(problems, errors.New("tapis: Config.Stores.Systems is required (Stores.OAuth2 does not implement systems.Store)"))
-	}
+	var sealer *seal.Sealer
 	if len(cfg.KEK) == 0 {
 		problems = append(problems, errors.New("tapis: Config.KEK (32-byte key-encryption key) is required"))
+	} else {
+		var err error
+		if sealer, err = seal.New(cfg.KEK, cfg.PreviousKEKs...); err != nil {
+			problems = append(problems, fmt.Errorf("tapis: Config.KEK: %w", err))
+		}
+	}
+	if cfg.Store != nil {
+		cfg.Stores.fill(cfg.Store, sealer)
+	}
+	problems = append(problems, cfg.Stores.missing(cfg.Globus != nil, cfg.Store != nil && sealer == nil)...)
+	for i, a := range cfg.Authenticators {
+		if a == nil {
+			problems = append(problems, fmt.Errorf("tapis: Config.Authenticators[%d] is nil", i))
+		}
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
-	}
-	sealer, err := seal.New(cfg.KEK, cfg.PreviousKEKs...)
-	if err != nil {
-		return nil, fmt.Errorf("tapis: Config.KEK: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -186,224 +295,41 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DefaultTenant == "" {
 		cfg.DefaultTenant = "dev"
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: cfg.Stores.Tenancy, Roles: cfg.Roles, Logger: cfg.Logger, Now: cfg.Now})
-	if err != nil {
-		return nil, err
-	}
-	limiter := oauth2.NewLimiter(oauth2.LimiterConfig{Store: cfg.Attempts, MaxFailures: cfg.MaxLoginFailures,
+	st := cfg.Stores
+	limiter := oauth2.NewLimiter(oauth2.LimiterConfig{Store: st.Attempts, MaxFailures: cfg.MaxLoginFailures,
 		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now})
-	tok, err := oauth2.NewTokenService(oauth2.TokenConfig{Store: cfg.Stores.OAuth2, Tenancy: ten, Sealer: sealer, Limiter: limiter,
-		SiteID: cfg.SiteID, DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL,
-		MaxAccessTTL: cfg.MaxAccessTTL, MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway,
-		PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now})
+	tcfg := oauth2.TokenConfig{Store: st.Tokens, Limiter: limiter, SiteID: cfg.SiteID,
+		DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL, MaxAccessTTL: cfg.MaxAccessTTL,
+		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now}
+	keys, err := oauth2.NewKeyManager(oauth2.KeyConfig{Store: st.Tokens, Sealer: sealer, Overlap: tcfg.KeyOverlap(),
+		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	authn := cfg.Authenticator
-	if authn == nil {
-		authn = oauth2.UserAuthenticator{Accounts: tok.Accounts}
+	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
 	}
-	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: cfg.Stores.Auth, Authenticator: authn,
+	tcfg.Tenancy, tcfg.Keys = ten, keys
+	tok, err := oauth2.NewTokenService(tcfg)
+	if err != nil {
+		return nil, err
+	}
+	authn := oauth2.FirstConfigured(append(slices.Clip(cfg.Authenticators), oauth2.UserAuthenticator{Accounts: tok.Accounts}))
+	prov, err := oauth2.NewProvider(oauth2.ProviderConfig{Tokens: tok, Store: st.Auth, Authenticator: authn,
 		Sealer: sealer, Limiter: limiter, AccessTokenAudience: cfg.AccessTokenAudience, Grants: cfg.Grants, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	vault := vaultOf(cfg, sealer)
-	sys, err := systems.NewService(systems.Config{Store: cfg.Stores.Systems, Access: cfg.Stores.Access, Tenancy: ten, Authorizer: cfg.SystemsAuthorizer,
-		Vault: vault, Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: hostKeysOf(cfg), Globus: cfg.Globus,
-		GlobusSessions: globusSessionsOf(&cfg, sealer), Logger: cfg.Logger, Now: cfg.Now})
+	sys, err := systems.NewService(systems.Config{Store: st.Systems, Access: st.Access, Tenancy: ten,
+		Authorizer: cfg.SystemsAuthorizer, Vault: credentials.Audited(st.Vault, st.Audit, cfg.Now),
+		Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: st.HostKeys, Globus: cfg.Globus,
+		GlobusSessions: st.GlobusSessions, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, tenancy: ten, tokens: tok, oauth: prov, systems: sys, sealer: sealer, limiter: limiter, log: cfg.Logger,
-		stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
+		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
 	go s.housekeeping()
 	return s, nil
-}
-
-// hostKeysOf is the store's SSH host-key pins, when it keeps them.
-func hostKeysOf(cfg Config) hostcheck.HostKeys {
-	k, _ := cfg.Stores.OAuth2.(hostcheck.HostKeys)
-	return k
-}
-
-// globusSessionsOf picks the store of started Globus authorizations and
-// records it in cfg (for housekeeping).
-func globusSessionsOf(cfg *Config, sealer *seal.Sealer) systems.GlobusSessionStore {
-	if cfg.Stores.GlobusSessions == nil {
-		switch st := cfg.Stores.OAuth2.(type) {
-		case systems.GlobusSessionStore:
-			cfg.Stores.GlobusSessions = st
-		case interface {
-			GlobusSessions(*seal.Sealer) systems.GlobusSessionStore
-		}:
-			cfg.Stores.GlobusSessions = st.GlobusSessions(sealer)
-		}
-	}
-	return cfg.Stores.GlobusSessions
-}
-
-// vaultOf picks the credential vault and wraps it with the audit.
-func vaultOf(cfg Config, sealer *seal.Sealer) credentials.Vault {
-	v := cfg.Vault
-	if v == nil {
-		switch st := cfg.Stores.OAuth2.(type) {
-		case credentials.Vault:
-			v = st
-		case interface {
-			Vault(*seal.Sealer) credentials.Vault
-		}:
-			v = st.Vault(sealer)
-		}
-	}
-	if v == nil {
-		return nil
-	}
-	a := cfg.Auditor
-	if a == nil {
-		a, _ = cfg.Stores.OAuth2.(credentials.Auditor)
-	}
-	if a == nil {
-		a = &credentials.MemoryAuditor{Max: 10000}
-	}
-	return credentials.Audited(v, a, cfg.Now)
-}
-
-// housekeeping forgets, every ten minutes, what expired: revocations of
-// expired tokens, authorization and device codes, refresh records; and lets
-// the store refresh its planner statistics when it can (Optimize).
-func (s *Server) housekeeping() {
-	defer close(s.done)
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			// Redeemed codes are kept while the tokens they produced may live,
-			// so a late replay still revokes them.
-			keep := s.cfg.MaxRefreshTTL
-			if keep <= 0 {
-				keep = 90 * 24 * time.Hour
-			}
-			now := s.cfg.Now()
-			for _, purge := range []struct {
-				what string
-				fn   func(context.Context, time.Time) (int, error)
-				at   time.Time
-			}{
-				{"revocations", s.cfg.Stores.OAuth2.PurgeRevocations, now.Add(-s.cfg.Leeway)},
-				{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
-				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
-				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
-				{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
-				{"Globus sessions", s.purgeGlobusSessions, now},
-			} {
-				if n, err := purge.fn(ctx, purge.at); err != nil {
-					s.log.Error("purging expired "+purge.what+" failed", "err", err)
-				} else if n > 0 {
-					s.log.Debug("purged expired "+purge.what, "count", n)
-				}
-			}
-			// Fresh planner statistics (SQLite: PRAGMA optimize, bounded).
-			if o, ok := s.cfg.Stores.Systems.(interface{ Optimize(context.Context) error }); ok {
-				if err := o.Optimize(ctx); err != nil {
-					s.log.Error("refreshing the planner statistics failed", "err", err)
-				}
-			}
-			cancel()
-		}
-	}
-}
-
-// purgeGlobusSessions forgets expired Globus authorizations, if any store
-// keeps them.
-func (s *Server) purgeGlobusSessions(ctx context.Context, before time.Time) (int, error) {
-	if s.cfg.Stores.GlobusSessions == nil {
-		return 0, nil
-	}
-	return s.cfg.Stores.GlobusSessions.PurgeGlobusSessions(ctx, before)
-}
-
-// Tenancy returns the sites-and-tenants service, for use without HTTP.
-func (s *Server) Tenancy() *tenancy.Service { return s.tenancy }
-
-// Tokens returns the token service, for use without HTTP.
-func (s *Server) Tokens() *oauth2.TokenService { return s.tokens }
-
-// OAuth2 returns the OAuth2 authenticator (clients, grants, consent), for
-// use without HTTP.
-func (s *Server) OAuth2() *oauth2.Provider { return s.oauth }
-
-// Systems returns the Systems service, for use without HTTP.
-func (s *Server) Systems() *systems.Service { return s.systems }
-
-func (s *Server) services() httpapi.Services {
-	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens, OAuth2: s.oauth, Systems: s.systems, Sessions: s.sealer}
-}
-
-func (s *Server) options() httpapi.Options {
-	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
-		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
-}
-
-// Register adds every Tapis operation to the caller's huma API. Call
-// httpapi.InstallErrors first if huma's own errors should use the Tapis
-// envelope too (it changes huma's globals, so the library leaves it to you).
-func (s *Server) Register(api huma.API) error {
-	return httpapi.Register(api, s.services(), s.options())
-}
-
-// Handler returns a stand-alone handler with the OpenAPI document at
-// /openapi.json and docs at /docs.
-func (s *Server) Handler() http.Handler {
-	h, _, err := s.HandlerAPI()
-	if err != nil {
-		panic(err) // New checked every dependency Register needs
-	}
-	return h
-}
-
-// HandlerAPI is Handler that also returns the huma API (for its OpenAPI).
-func (s *Server) HandlerAPI() (http.Handler, huma.API, error) {
-	return httpapi.NewHandler(s.services(), s.options())
-}
-
-// RewrapSecrets re-seals, under the current KEK, every signing key and
-// stored credential an older KEK (Config.PreviousKEKs) still wraps. Run it
-// after rotating the KEK; once it returns, the previous KEKs can go. It
-// returns how many values changed.
-func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
-	reg, err := s.tenancy.Registry(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, t := range reg.Tenants() {
-		n, err := s.tokens.RewrapKeys(ctx, t.ID)
-		if err != nil {
-			return total, fmt.Errorf("tapis: rewrap signing keys of %s: %w", t.ID, err)
-		}
-		total += n
-	}
-	if rw, ok := s.cfg.Stores.OAuth2.(interface {
-		RewrapCredentials(context.Context, *seal.Sealer) (int, error)
-	}); ok {
-		n, err := rw.RewrapCredentials(ctx, s.sealer)
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("tapis: rewrap credentials: %w", err)
-		}
-	}
-	return total, nil
-}
-
-// Close stops background work. It does not close the stores, which belong
-// to the caller.
-func (s *Server) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
-	return nil
 }

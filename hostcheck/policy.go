@@ -323,18 +323,21 @@ var (
 // refused with ErrForbiddenAddress before v runs when the target's host
 // resolves to an address CheckAddr refuses. The resolution is handed to v
 // through the context, so an adapter dialling with p.Dial connects to the
-// addresses checked here without resolving again. If v is also an
-// Evaluator, the result's EvalEnv guards it the same way (else EvalEnv
-// answers ErrUnsupported).
+// addresses checked here without resolving again. The result's EvalEnv
+// answers ErrUnsupported (GuardBoth guards an Evaluator too).
 func (p Policy) Guard(v Verifier) *Guarded {
-	e, _ := v.(Evaluator)
-	return p.guard(v, e)
+	return p.guard(v, nil)
 }
 
-// GuardEvaluator is Guard for an Evaluator; the result's Verify guards e's
-// Verify if e is also a Verifier (else it answers ErrUnsupported).
+// GuardEvaluator is Guard for an Evaluator; the result's Verify answers
+// ErrUnsupported.
 func (p Policy) GuardEvaluator(e Evaluator) *Guarded {
-	v, _ := e.(Verifier)
+	return p.guard(nil, e)
+}
+
+// GuardBoth guards v's Verify and e's EvalEnv (often one value, such as an
+// adapters/sshcheck login) under one per-tenant concurrency cap.
+func (p Policy) GuardBoth(v Verifier, e Evaluator) *Guarded {
 	return p.guard(v, e)
 }
 

@@ -318,6 +318,24 @@ func TestGuardEvalEnv(t *testing.T) {
 	v := p.Guard(verifierFunc(func(context.Context, hostcheck.Target) error { return nil }))
 	_, err = v.EvalEnv(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}, "X")
 	require.ErrorIs(t, err, hostcheck.ErrUnsupported)
+
+	// A value that is both is guarded as what it is given as, never
+	// discovered: Guard leaves its EvalEnv out, GuardBoth runs both.
+	both := verifierEvaluator{verifierFunc(func(context.Context, hostcheck.Target) error { return nil }), ev}
+	_, err = p.Guard(both).EvalEnv(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}, "X")
+	require.ErrorIs(t, err, hostcheck.ErrUnsupported)
+	require.ErrorIs(t, p.GuardEvaluator(both).Verify(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}),
+		hostcheck.ErrUnsupported)
+	g = p.GuardBoth(both, both)
+	require.NoError(t, g.Verify(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}))
+	out, err = g.EvalEnv(context.Background(), hostcheck.Target{Host: "127.0.0.1"}, credentials.Credential{}, "X")
+	require.NoError(t, err)
+	assert.Equal(t, "/scratch/X", out)
+}
+
+type verifierEvaluator struct {
+	verifierFunc
+	evaluatorFunc
 }
 
 // listen accepts on 127.0.0.1 and counts connections.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -199,7 +200,12 @@ func (h *handlers) registerProfiles(api huma.API) {
 				return ok(ProfileJSON{Username: pr.Username}, "User profile retrieved successfully."), nil
 			}
 			prof, err := pp.GetProfile(ctx, pr.TenantID, pr.Username)
-			if err != nil {
+			switch {
+			case errors.Is(err, oauth2.ErrNotFound), errors.Is(err, oauth2.ErrNotConfigured):
+				// The token vouches for the user; an authenticator in front
+				// of the built-in users may know no profile: the username.
+				prof = oauth2.Profile{Username: pr.Username}
+			case err != nil:
 				return nil, err
 			}
 			return ok(profileJSON(prof), "User profile retrieved successfully."), nil

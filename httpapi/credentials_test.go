@@ -20,7 +20,7 @@ func filesFor(t *testing.T, env *testenv.Env, user string) map[string]string {
 
 func TestCredentialsThroughHTTP(t *testing.T) {
 	audit := &credentials.MemoryAuditor{}
-	env := testenv.New(t, func(c *tapis.Config) { c.Auditor = audit })
+	env := testenv.New(t, func(c *tapis.Config) { c.Stores.Audit = audit })
 	const secret = "hunter2-credential-secret"
 	static := linuxSystem("st")
 	static["effectiveUserId"] = "hpcuser"

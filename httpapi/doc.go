@@ -6,6 +6,7 @@
 // on-behalf-of headers into a tenancy.Principal.
 //
 // Register adds every operation to a caller's huma.API; NewHandler builds a
-// stand-alone http.Handler. Call InstallErrors once, before registering, so
-// that huma's own validation and parse errors use the Tapis envelope too.
+// stand-alone http.Handler. huma's own validation and parse errors of these
+// operations use the Tapis envelope too, and those of the caller's other
+// operations keep huma's shape (errors.go says how, within huma's globals).
 package httpapi

@@ -8,7 +8,7 @@ import (
 )
 
 // Version is reported in the envelope of every response.
-var Version = "1.0.0"
+const Version = "1.0.0"
 
 // Resp is the Tapis response envelope of the Python services (Tenants,
 // Tokens, Authenticator).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,49 +98,113 @@ func retryAfter(err error) (string, bool) {
 	return "60", true
 }
 
-var installOnce sync.Once
+// huma's own errors (request validation, body parsing, content
+// negotiation) of the operations Register adds use the Tapis envelope, with
+// 400 instead of 422 and every detail named in the message; the caller's
+// other operations keep theirs.
+//
+// huma v2.37 has no per-API error constructor: it builds those errors with
+// its package-level huma.NewErrorWithContext, which receives the operation.
+// So the first Register of the process installs, once, a NewErrorWithContext
+// that answers in the Tapis envelope for an operation Register marked (in
+// its Metadata) and hands every other operation to the constructor in place
+// before, so the process's other huma APIs are unchanged. huma.NewError is
+// left alone. A caller that replaces huma.NewErrorWithContext after Register
+// takes our operations' huma errors back to its own shape; the library
+// never touches huma from init().
 
-// InstallErrors makes huma's own errors (request validation, body parsing,
-// unknown content types) use the Tapis envelope, with 400 instead of 422 and
-// every detail named in the message. huma keeps this in package globals, so
-// it changes every huma API of the process: the library never calls it on
-// its own; NewHandler and the examples do. Safe to call more than once.
-func InstallErrors() {
-	installOnce.Do(func() {
-		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
-			if status == http.StatusUnprocessableEntity {
-				status = http.StatusBadRequest
+// tapisErrorsKey marks, in huma.Operation.Metadata, an operation whose huma
+// errors use the Tapis envelope.
+const tapisErrorsKey = "tapis-errors"
+
+var scopeErrorsOnce sync.Once
+
+// scopeErrors installs the Tapis errors for the operations Register marks.
+func scopeErrors() {
+	scopeErrorsOnce.Do(func() {
+		prev := huma.NewErrorWithContext
+		huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			if ctx != nil && ctx.Operation() != nil && ctx.Operation().Metadata[tapisErrorsKey] == true {
+				return frameworkError(status, msg, errs...)
 			}
-			if status >= 500 {
-				// Never echo a raw cause; handlers log theirs before this point.
-				return NewError(status, "An internal error occurred.")
-			}
-			var details []string
-			for _, e := range errs {
-				if e == nil {
-					continue
-				}
-				if d, ok := e.(huma.ErrorDetailer); ok {
-					dd := d.ErrorDetail()
-					if dd.Location != "" {
-						details = append(details, fmt.Sprintf("%s (%s)", tenancy.Truncate(dd.Message), tenancy.Truncate(dd.Location)))
-						continue
-					}
-					details = append(details, tenancy.Truncate(dd.Message))
-					continue
-				}
-				details = append(details, tenancy.Truncate(e.Error()))
-			}
-			text := capitalize(msg)
-			if len(details) > 0 {
-				text += ": " + strings.Join(details, "; ")
-			}
-			return NewError(status, text)
-		}
-		huma.NewErrorWithContext = func(_ huma.Context, status int, msg string, errs ...error) huma.StatusError {
-			return huma.NewError(status, msg, errs...)
+			return prev(ctx, status, msg, errs...)
 		}
 	})
+}
+
+// tapisErrors marks op and documents its errors as the Tapis envelope (a
+// "default" response, which keeps huma from documenting its own).
+func tapisErrors(api huma.API, op huma.Operation) huma.Operation {
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[tapisErrorsKey] = true
+	if op.Responses == nil {
+		op.Responses = map[string]*huma.Response{}
+	}
+	if op.Responses["default"] == nil {
+		schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(Error{}), true, "Error")
+		op.Responses["default"] = &huma.Response{Description: "Error",
+			Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
+	}
+	return op
+}
+
+// dropHumaErrorSchemas removes huma's error schemas, which huma registers
+// for every operation even when its errors are documented otherwise, from a
+// document where no response uses them (NewHandler's: every operation is
+// ours).
+func dropHumaErrorSchemas(oapi *huma.OpenAPI) {
+	const ref = "#/components/schemas/ErrorModel"
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Options, item.Head, item.Patch, item.Trace} {
+			if op == nil {
+				continue
+			}
+			for _, resp := range op.Responses {
+				for _, mt := range resp.Content {
+					if mt.Schema != nil && mt.Schema.Ref == ref {
+						return
+					}
+				}
+			}
+		}
+	}
+	m := oapi.Components.Schemas.Map()
+	delete(m, "ErrorModel")
+	delete(m, "ErrorDetail")
+}
+
+// frameworkError is one of huma's own errors in the Tapis envelope.
+func frameworkError(status int, msg string, errs ...error) huma.StatusError {
+	if status == http.StatusUnprocessableEntity {
+		status = http.StatusBadRequest
+	}
+	if status >= 500 {
+		// Never echo a raw cause; handlers log theirs before this point.
+		return NewError(status, "An internal error occurred.")
+	}
+	var details []string
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		if d, ok := e.(huma.ErrorDetailer); ok {
+			dd := d.ErrorDetail()
+			if dd.Location != "" {
+				details = append(details, fmt.Sprintf("%s (%s)", tenancy.Truncate(dd.Message), tenancy.Truncate(dd.Location)))
+				continue
+			}
+			details = append(details, tenancy.Truncate(dd.Message))
+			continue
+		}
+		details = append(details, tenancy.Truncate(e.Error()))
+	}
+	text := capitalize(msg)
+	if len(details) > 0 {
+		text += ": " + strings.Join(details, "; ")
+	}
+	return NewError(status, text)
 }
 
 func capitalize(s string) string {

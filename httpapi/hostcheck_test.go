@@ -50,7 +50,7 @@ func TestSystemCredentialsAgainstRealSSHD(t *testing.T) {
 	fx := sshFixture(t)
 	st := memory.New()
 	checker := sshcheck.New(st, hostcheck.Policy{AllowPrivate: true})
-	env := testenv.NewWithStores(t, testenv.Stores(st), st, func(c *tapis.Config) {
+	env := testenv.NewWithStore(t, st, st, func(c *tapis.Config) {
 		c.HostVerifier, c.HostEvaluator = hostcheck.Mux{"LINUX": checker}, checker
 	})
 	host, port, ok := strings.Cut(fx["SSH_ADDR"], ":")

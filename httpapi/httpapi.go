@@ -62,8 +62,10 @@ type handlers struct {
 }
 
 // Register adds every Tapis operation to api. Operations carry their own
-// middleware (request id, token validation), so the caller's other routes are
-// untouched. It returns an error naming any missing service.
+// middleware (request id, token validation) and their own error shape (see
+// errors.go: huma's validation errors of these operations, and only these,
+// use the Tapis envelope), so the caller's other routes are untouched. It
+// returns an error naming any missing service.
 func Register(api huma.API, svc Services, opt Options) error {
 	var missing []error
 	if svc.Tenancy == nil {
@@ -81,6 +83,7 @@ func Register(api huma.API, svc Services, opt Options) error {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	scopeErrors()
 	h := &handlers{svc: svc, opt: opt, log: opt.Logger}
 	resolver, err := identity.New(identity.Config{Registry: svc.Tenancy, Tokens: svc.Tokens, SiteID: opt.SiteID, DefaultTenant: opt.DefaultTenant})
 	if err != nil {
@@ -135,22 +138,21 @@ func NewAPI(r chi.Router, title, version string) huma.API {
 	return api
 }
 
-// NewHandler builds a stand-alone handler serving every operation. It calls
-// InstallErrors.
+// NewHandler builds a stand-alone handler serving every operation.
 func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
-	InstallErrors()
 	mux := newRouter()
 	api := NewAPI(mux, "Tapis v3 core", Version)
 	if err := Register(api, svc, opt); err != nil {
 		return nil, nil, err
 	}
+	dropHumaErrorSchemas(api.OpenAPI())
 	return mux, api, nil
 }
 
 // register adds one operation with its auth mode; errors from fn go through
 // the one translation table.
 func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authMode, fn func(context.Context, *I) (*O, error)) {
-	op = withAuth(op, mode)
+	op = tapisErrors(api, withAuth(op, mode))
 	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, noStore, h.auth.middleware(h)}, op.Middlewares...)
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		if err := checkInput(in); err != nil {

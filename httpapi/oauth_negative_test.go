@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/internal/testenv"
 	"github.com/tapis-go/tapis/oauth2"
@@ -370,7 +371,7 @@ func TestParallelPasswordGuessesCannotSlipUnderTheLimit(t *testing.T) {
 		}
 		return oauth2.Identity{}, oauth2.ErrInvalidCredentials
 	})
-	env := testenv.New(t, func(c *tapis.Config) { c.Authenticator = slow })
+	env := testenv.New(t, func(c *tapis.Config) { c.Authenticators = []oauth2.Authenticator{slow} })
 	var wg sync.WaitGroup
 	codes := make([]int, 100)
 	for i := range codes {
@@ -390,7 +391,7 @@ func TestParallelPasswordGuessesCannotSlipUnderTheLimit(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, limited, 90)
 
-	env2 := testenv.New(t, func(c *tapis.Config) { c.Authenticator = slow })
+	env2 := testenv.New(t, func(c *tapis.Config) { c.Authenticators = []oauth2.Authenticator{slow} })
 	r := rfcToken(t, env2, url.Values{"grant_type": {"password"}, "username": {"ALICE"}, "password": {"right"}}, nil)
 	require.Equal(t, 200, r.Code, "body: %s", r.Raw)
 	_, claims := decode(t, r.Body["access_token"].(string))
@@ -448,8 +449,8 @@ func TestConfigTTLOverflowAndSecureCookieBehindTLSProxy(t *testing.T) {
 	r := env.Do(t, testenv.Request{Method: "PUT", Path: "/v3/oauth2/admin/config", Headers: admin, Body: map[string]any{"default_access_token_ttl": 9223372037}})
 	assert.Equal(t, 400, r.Code, "a TTL that would overflow is refused: %s", r.Raw)
 
-	require.NoError(t, env.Server.ApplySeed(context.Background(), tapis.Seed{Tenants: []httpapi.NewTenantJSON{
-		tapis.TenantSpec("sec", "local", "https://sec.tapis.test", "tapis-dev@example.org", "secadmin")}}))
+	require.NoError(t, devseed.Apply(context.Background(), env.Server, devseed.Seed{Tenants: []httpapi.NewTenantJSON{
+		devseed.TenantSpec("sec", "local", "https://sec.tapis.test", "tapis-dev@example.org", "secadmin")}}))
 	p := env.Do(t, testenv.Request{Method: "GET", Path: "/v3/oauth2/login", Host: "sec.tapis.test"})
 	require.Equal(t, 200, p.Code)
 	assert.Contains(t, p.Header.Get("Set-Cookie"), "Secure", "an https tenant gets a Secure cookie even when TLS ends at a proxy")

@@ -73,7 +73,7 @@ func (h *handlers) discovery(ctx context.Context, tenantID string) (DiscoveryJSO
 	o := iss + pathOAuth2
 	d := DiscoveryJSON{Issuer: iss, AuthorizationEndpoint: o + "/authorize", TokenEndpoint: o + "/token",
 		JWKSURI: o + "/jwks", UserinfoEndpoint: iss + pathUserinfoOIDC, RevocationEndpoint: o + "/revoke",
-		IntrospectionEndpoint: o + "/introspect", ScopesSupported: oauth2.SupportedScopes,
+		IntrospectionEndpoint: o + "/introspect", ScopesSupported: oauth2.SupportedScopes(),
 		ResponseTypesSupported: []string{}, ResponseModesSupported: []string{}, GrantTypesSupported: []string{},
 		SubjectTypesSupported: []string{"public"}, IDTokenSigningAlgValuesSupported: []string{"RS256"},
 		TokenEndpointAuthMethodsSupported:         []string{"client_secret_basic", "client_secret_post", "none"},

@@ -47,7 +47,7 @@ func (h *handlers) listSystems(ctx context.Context, o ListOptions, node search.N
 	if sel == "" {
 		sel = "summaryAttributes"
 	}
-	shape := search.ParseSelect(sel, systems.SummaryAttributes)
+	shape := search.ParseSelect(sel, systems.SummaryAttributes())
 	withShares := shape.All || slices.Contains(shape.Fields, "isPublic") || slices.Contains(shape.Fields, "sharedWithUsers")
 	list, total, err := h.svc.Systems.List(ctx, principalOf(ctx), systems.ListQuery{ListType: lt, ShowDeleted: search.ParseFlag(o.ShowDeleted),
 		Search: search.AndOf(node, pg.After), Order: orders, Limit: pg.Limit, Skip: pg.Skip,
@@ -95,7 +95,7 @@ func unwrapFreeForm(q url.Values) (url.Values, error) {
 		switch {
 		case !strings.HasPrefix(inner, "[") || !closed || name == "" || strings.ContainsAny(name, "[]"):
 			bad = append(bad, fmt.Sprintf("%s: write a condition as %s[attribute.operator]=value or attribute.operator=value", shortQuote(k), freeFormParam))
-		case slices.ContainsFunc(search.ReservedParams, func(r string) bool { return strings.EqualFold(r, name) }):
+		case slices.ContainsFunc(search.ReservedParams(), func(r string) bool { return strings.EqualFold(r, name) }):
 			bad = append(bad, fmt.Sprintf("%s: %s is a list option, not a condition; send it as a parameter of its own", shortQuote(k), shortQuote(name)))
 		default:
 			out[name] = append(out[name], vs...)
@@ -137,7 +137,7 @@ func (h *handlers) registerSearch(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			node, err := search.ParseParams(q, systems.SearchSchema, nil, search.DefaultLimits)
+			node, err := search.ParseParams(q, systems.SearchSchema, nil, search.DefaultLimits())
 			if err != nil {
 				return nil, err
 			}
@@ -154,7 +154,7 @@ func (h *handlers) registerSearch(api huma.API) {
 		func(ctx context.Context, in *bodyIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if strings.TrimSpace(strings.Join(in.Body.Search, " ")) != "" {
-				n, err := search.ParseSQL(in.Body.Search, systems.SearchSchema, search.DefaultLimits)
+				n, err := search.ParseSQL(in.Body.Search, systems.SearchSchema, search.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}

@@ -79,7 +79,7 @@ func (h *handlers) registerSystems(api huma.API) {
 			if sel == "" {
 				sel = "allAttributes"
 			}
-			shape := search.ParseSelect(sel, systems.SummaryAttributes)
+			shape := search.ParseSelect(sel, systems.SummaryAttributes())
 			s, err := svc.Get(ctx, p, in.SystemID, systems.GetOptions{ImpersonationID: in.ImpersonationID,
 				RequireExec: in.RequireExecPerm, KeepDynamic: strings.EqualFold(in.ResolveEffectiveUser, "false"),
 				ReturnCredentials: in.ReturnCredentials, AuthnMethod: systems.AuthnMethod(in.AuthnMethod),
@@ -98,7 +98,7 @@ func (h *handlers) registerSystems(api huma.API) {
 		func(ctx context.Context, in *listIn) (*SysOutput[[]SystemJSON], error) {
 			var node search.Node
 			if in.Search != "" {
-				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits)
+				n, err := search.ParseQuery(in.Search, systems.SearchSchema, search.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}

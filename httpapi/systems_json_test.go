@@ -31,7 +31,7 @@ func TestSystemJSONIsTheMapShape(t *testing.T) {
 		}
 		for _, sel := range []string{"allAttributes", "summaryAttributes", "id,host,isPublic,notes,importRefId,nope",
 			strings.Join(names, ",")} {
-			shape := search.ParseSelect(sel, systems.SummaryAttributes)
+			shape := search.ParseSelect(sel, systems.SummaryAttributes())
 			want, err := json.Marshal(referenceSelectFields(s, shape))
 			require.NoError(t, err)
 			got, err := json.Marshal(selectFields(s, shape))

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/tapis-go/tapis/systems"
@@ -12,11 +14,28 @@ import (
 // Wire mapping of the Systems service: its envelope (with commit and
 // build), the TapisSystem shape with select, and request bodies.
 
-// Commit and Build are reported in the Systems envelope.
-var (
-	Commit = "unknown"
-	Build  = "unknown"
-)
+// BuildInfo returns the commit and the build time the Systems envelope
+// reports: the VCS revision and time Go recorded in the binary, or
+// "unknown" (tests, builds outside a repository).
+func BuildInfo() (commit, build string) {
+	b := buildInfo()
+	return b.commit, b.build
+}
+
+var buildInfo = sync.OnceValue(func() struct{ commit, build string } {
+	out := struct{ commit, build string }{"unknown", "unknown"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				out.commit = s.Value
+			case "vcs.time":
+				out.build = s.Value
+			}
+		}
+	}
+	return out
+})
 
 // SysResp is the Systems envelope; metadata is null except on lists.
 type SysResp[T any] struct {
@@ -36,8 +55,10 @@ type SysOutput[T any] struct {
 }
 
 func sysOK[T any](result T, message string) *SysOutput[T] {
-	return &SysOutput[T]{Status: http.StatusOK, Body: SysResp[T]{Result: result, Status: "success", Message: message,
-		Version: Version, Commit: Commit, Build: Build}}
+	out := &SysOutput[T]{Status: http.StatusOK, Body: SysResp[T]{Result: result, Status: "success", Message: message,
+		Version: Version}}
+	out.Body.Commit, out.Body.Build = BuildInfo()
+	return out
 }
 
 func sysCreated[T any](result T, message string) *SysOutput[T] {

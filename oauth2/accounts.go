@@ -27,7 +27,18 @@ type Accounts struct {
 	ready chan struct{}
 }
 
-func newAccounts(store AccountStore, cost int, now func() time.Time) *Accounts {
+// NewAccounts returns the password accounts kept in store, hashed with
+// bcrypt at cost (default 10); now stamps new accounts (default time.Now).
+// The built-in users are oauth2.UserAuthenticator{Accounts: NewAccounts(st, 0, nil)}.
+// The dummy hash that makes an unknown account cost as much as a wrong
+// password is made in the background (it costs one bcrypt hash).
+func NewAccounts(store AccountStore, cost int, now func() time.Time) *Accounts {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	if now == nil {
+		now = time.Now
+	}
 	a := &Accounts{store: store, cost: cost, now: now, ready: make(chan struct{})}
 	go func() {
 		defer close(a.ready)

@@ -227,7 +227,7 @@ func testRotateKeys(t *testing.T, env *testenv.Env) {
 	assert.NoError(t, err, "a token of the old key still validates")
 	fresh := env.UserToken(t, "dev", "testuser1")
 	assert.NotEqual(t, claimsKid(t, old), claimsKid(t, fresh), "new tokens are signed by the new key")
-	n, err := ts.RewrapKeys(ctx, "dev")
+	n, err := ts.Keys().RewrapKeys(ctx, "dev")
 	require.NoError(t, err)
 	assert.Zero(t, n, "keys sealed under the current KEK need no rewrap")
 

@@ -50,7 +50,7 @@ func (exchangeGrant) Token(ctx context.Context, g oauth2.GrantContext, req oauth
 func ExampleGrant() {
 	ctx := context.Background()
 	st := memory.New()
-	srv, err := tapis.New(tapis.Config{Stores: tapis.Stores{Tenancy: st, OAuth2: st}, KEK: seal.NewKey(),
+	srv, err := tapis.New(tapis.Config{Store: st, KEK: seal.NewKey(),
 		PasswordCost: bcrypt.MinCost,
 		Grants:       append(oauth2.DefaultGrants(), exchangeGrant{})})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"sync"
 	"time"
@@ -61,9 +62,77 @@ func keyAAD(tenantID, kid string) []byte {
 	return []byte("tapis-signing-key|" + tenantID + "|" + kid)
 }
 
+// KeyConfig configures a KeyManager. Zero values mean the defaults.
+type KeyConfig struct {
+	Store KeyStore
+	// Sealer seals private signing keys at rest.
+	Sealer *seal.Sealer
+	// Overlap is how long a replaced key keeps verifying. It must cover the
+	// longest token lifetime plus the clock leeway (TokenConfig.KeyOverlap),
+	// so that every token a key signed expires first; NewTokenService
+	// refuses a shorter one. Default: TokenConfig's default KeyOverlap.
+	Overlap  time.Duration
+	Bits     int           // RSA key size; default 2048, at least 2048
+	CacheTTL time.Duration // how long parsed keys are reused; default 30s
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// KeyManager makes, seals, caches and rotates the tenants' signing keys. It
+// is built first and given to both the tenancy service (as its
+// tenancy.KeyProvisioner, so new tenants get keys) and the TokenService,
+// so neither is changed after it is built.
+type KeyManager struct {
+	cfg   KeyConfig
+	store KeyStore
+	log   *slog.Logger
+	cache keyCache
+}
+
+var _ tenancy.KeyProvisioner = (*KeyManager)(nil)
+
+// NewKeyManager returns a KeyManager; its error names every missing
+// dependency.
+func NewKeyManager(cfg KeyConfig) (*KeyManager, error) {
+	var missing []string
+	if cfg.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if cfg.Sealer == nil {
+		missing = append(missing, "Sealer")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("oauth2: KeyConfig is missing %v", missing)
+	}
+	if cfg.Overlap <= 0 {
+		cfg.Overlap = TokenConfig{}.KeyOverlap()
+	}
+	if cfg.Bits == 0 {
+		cfg.Bits = 2048
+	}
+	if cfg.Bits < 2048 {
+		return nil, fmt.Errorf("oauth2: KeyConfig.Bits %d is below 2048", cfg.Bits)
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &KeyManager{cfg: cfg, store: cfg.Store, log: cfg.Logger, cache: keyCache{rings: map[string]*keyring{}}}, nil
+}
+
+// Overlap is how long a replaced key keeps verifying.
+func (km *KeyManager) Overlap() time.Duration { return km.cfg.Overlap }
+
+func (km *KeyManager) stamp() time.Time { return km.cfg.Now().UTC().Truncate(time.Microsecond) }
+
 // newSigningKey generates an RSA key and seals its private half.
-func (ts *TokenService) newSigningKey(tenantID string) (SigningKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, ts.cfg.KeyBits)
+func (km *KeyManager) newSigningKey(tenantID string) (SigningKey, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, km.cfg.Bits)
 	if err != nil {
 		return SigningKey{}, fmt.Errorf("oauth2: generate key: %w", err)
 	}
@@ -74,23 +143,23 @@ func (ts *TokenService) newSigningKey(tenantID string) (SigningKey, error) {
 	kid := Thumbprint(&priv.PublicKey)
 	privPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
 	defer clear(privPEM)
-	sealed, err := ts.cfg.Sealer.Seal(privPEM, keyAAD(tenantID, kid))
+	sealed, err := km.cfg.Sealer.Seal(privPEM, keyAAD(tenantID, kid))
 	if err != nil {
 		return SigningKey{}, err
 	}
-	return SigningKey{TenantID: tenantID, KID: kid, PublicKeyPEM: pubPEM, SealedPrivateKey: sealed, Created: ts.stamp()}, nil
+	return SigningKey{TenantID: tenantID, KID: kid, PublicKeyPEM: pubPEM, SealedPrivateKey: sealed, Created: km.stamp()}, nil
 }
 
-// retireUntil is how long a replaced key keeps verifying: long enough for
-// every token it may have signed (all TTLs are capped) to expire.
-func (ts *TokenService) retireUntil() time.Time {
-	longest := max(ts.cfg.MaxAccessTTL, ts.cfg.MaxRefreshTTL)
-	return ts.stamp().Add(longest + ts.cfg.Leeway)
+// rotate makes key the tenant's current key; the previous one keeps
+// verifying for the overlap.
+func (km *KeyManager) rotate(ctx context.Context, key SigningKey) error {
+	defer km.cache.forget(key.TenantID)
+	return km.store.RotateSigningKey(ctx, key, km.stamp().Add(km.cfg.Overlap))
 }
 
 // PrepareTenantKeys implements tenancy.KeyProvisioner: it generates a key
 // pair for a new tenant, or adopts a given public key as verification-only.
-func (ts *TokenService) PrepareTenantKeys(_ context.Context, tenantID, publicKeyPEM string) (tenancy.PreparedKeys, error) {
+func (km *KeyManager) PrepareTenantKeys(_ context.Context, tenantID, publicKeyPEM string) (tenancy.PreparedKeys, error) {
 	var key SigningKey
 	if publicKeyPEM != "" {
 		pub, err := tenancy.ParseRSAPublicKey(publicKeyPEM)
@@ -101,19 +170,16 @@ func (ts *TokenService) PrepareTenantKeys(_ context.Context, tenantID, publicKey
 		if err != nil {
 			return tenancy.PreparedKeys{}, err
 		}
-		key = SigningKey{TenantID: tenantID, KID: Thumbprint(pub), PublicKeyPEM: norm, Created: ts.stamp()}
+		key = SigningKey{TenantID: tenantID, KID: Thumbprint(pub), PublicKeyPEM: norm, Created: km.stamp()}
 	} else {
 		var err error
-		if key, err = ts.newSigningKey(tenantID); err != nil {
+		if key, err = km.newSigningKey(tenantID); err != nil {
 			return tenancy.PreparedKeys{}, err
 		}
 	}
 	return tenancy.PreparedKeys{
 		PublicKeyPEM: key.PublicKeyPEM,
-		Commit: func(ctx context.Context) error {
-			defer ts.keys.forget(tenantID)
-			return ts.store.RotateSigningKey(ctx, key, ts.retireUntil())
-		},
+		Commit:       func(ctx context.Context) error { return km.rotate(ctx, key) },
 	}, nil
 }
 
@@ -131,14 +197,13 @@ func (ts *TokenService) RotateKeys(ctx context.Context, p tenancy.Principal, ten
 	if !reg.MayManageTenant(p, tenantID) {
 		return "", tenancy.Errorf(tenancy.ErrForbidden, "Not authorized to update the signing keys of tenant %s.", tenantID)
 	}
-	key, err := ts.newSigningKey(tenantID)
+	key, err := ts.keys.newSigningKey(tenantID)
 	if err != nil {
 		return "", err
 	}
-	if err := ts.store.RotateSigningKey(ctx, key, ts.retireUntil()); err != nil {
+	if err := ts.keys.rotate(ctx, key); err != nil {
 		return "", err
 	}
-	ts.keys.forget(tenantID)
 	if _, err := ts.tenancy.SetTenantPublicKey(ctx, p, tenantID, key.PublicKeyPEM); err != nil {
 		return "", err
 	}
@@ -148,21 +213,21 @@ func (ts *TokenService) RotateKeys(ctx context.Context, p tenancy.Principal, ten
 
 // RewrapKeys re-wraps every sealed private key of tenantID under the current
 // KEK (after a KEK rotation). It returns how many keys changed.
-func (ts *TokenService) RewrapKeys(ctx context.Context, tenantID string) (int, error) {
-	keys, err := ts.store.ListSigningKeys(ctx, tenantID)
+func (km *KeyManager) RewrapKeys(ctx context.Context, tenantID string) (int, error) {
+	keys, err := km.store.ListSigningKeys(ctx, tenantID)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, k := range keys {
-		if k.SealedPrivateKey == nil || !ts.cfg.Sealer.NeedsRewrap(k.SealedPrivateKey) {
+		if k.SealedPrivateKey == nil || !km.cfg.Sealer.NeedsRewrap(k.SealedPrivateKey) {
 			continue
 		}
-		re, err := ts.cfg.Sealer.Rewrap(k.SealedPrivateKey)
+		re, err := km.cfg.Sealer.Rewrap(k.SealedPrivateKey)
 		if err != nil {
 			return n, fmt.Errorf("oauth2: rewrap key %s of %s: %w", k.KID, tenantID, err)
 		}
-		if err := ts.store.UpdateSealedKey(ctx, tenantID, k.KID, re); err != nil {
+		if err := km.store.UpdateSealedKey(ctx, tenantID, k.KID, re); err != nil {
 			return n, err
 		}
 		n++
@@ -176,22 +241,27 @@ func (c *keyCache) forget(tenantID string) {
 	c.mu.Unlock()
 }
 
-// ring returns the parsed key set of a tenant, loading it when absent or
-// older than KeyCacheTTL (or when refresh is set, at most once a second).
+// ring returns the parsed key set of a tenant (see KeyManager.ring).
 func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool) (*keyring, error) {
-	now := ts.cfg.Now()
-	ts.keys.mu.Lock()
-	r := ts.keys.rings[tenantID]
-	if r != nil && now.Sub(r.loaded) < ts.cfg.KeyCacheTTL && (!refresh || now.Sub(r.lastMiss) < time.Second) {
+	return ts.keys.ring(ctx, tenantID, refresh)
+}
+
+// ring returns the parsed key set of a tenant, loading it when absent or
+// older than CacheTTL (or when refresh is set, at most once a second).
+func (km *KeyManager) ring(ctx context.Context, tenantID string, refresh bool) (*keyring, error) {
+	now := km.cfg.Now()
+	km.cache.mu.Lock()
+	r := km.cache.rings[tenantID]
+	if r != nil && now.Sub(r.loaded) < km.cfg.CacheTTL && (!refresh || now.Sub(r.lastMiss) < time.Second) {
 		if refresh {
 			r.lastMiss = now
 		}
-		ts.keys.mu.Unlock()
+		km.cache.mu.Unlock()
 		return r, nil
 	}
-	ts.keys.mu.Unlock()
+	km.cache.mu.Unlock()
 
-	keys, err := ts.store.ListSigningKeys(ctx, tenantID)
+	keys, err := km.store.ListSigningKeys(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +269,7 @@ func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool)
 	for _, k := range keys {
 		pub, err := tenancy.ParseRSAPublicKey(k.PublicKeyPEM)
 		if err != nil {
-			ts.log.ErrorContext(ctx, "unusable public key in key store", "tenant", tenantID, "kid", k.KID, "err", err)
+			km.log.ErrorContext(ctx, "unusable public key in key store", "tenant", tenantID, "kid", k.KID, "err", err)
 			continue
 		}
 		if !k.VerifyUntil.IsZero() && now.After(k.VerifyUntil) {
@@ -207,26 +277,22 @@ func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool)
 		}
 		nr.verify = append(nr.verify, verifyKey{kid: k.KID, pub: pub, until: k.VerifyUntil})
 		if k.Current() && k.SealedPrivateKey != nil && nr.signer == nil {
-			priv, err := ts.openPrivateKey(k)
+			priv, err := OpenSigningKey(km.cfg.Sealer, k)
 			if err != nil {
-				ts.log.ErrorContext(ctx, "cannot open tenant signing key", "tenant", tenantID, "kid", k.KID, "err", err)
+				km.log.ErrorContext(ctx, "cannot open tenant signing key", "tenant", tenantID, "kid", k.KID, "err", err)
 				continue
 			}
 			nr.signer, nr.signerKID = priv, k.KID
 		}
 	}
-	ts.keys.mu.Lock()
-	ts.keys.rings[tenantID] = nr
-	ts.keys.mu.Unlock()
+	km.cache.mu.Lock()
+	km.cache.rings[tenantID] = nr
+	km.cache.mu.Unlock()
 	return nr, nil
 }
 
-func (ts *TokenService) openPrivateKey(k SigningKey) (*rsa.PrivateKey, error) {
-	return OpenSigningKey(ts.cfg.Sealer, k)
-}
-
 // OpenSigningKey unseals the private half of a signing key (for export or
-// migration tooling; the TokenService opens keys itself).
+// migration tooling; the KeyManager opens keys itself).
 func OpenSigningKey(sealer *seal.Sealer, k SigningKey) (*rsa.PrivateKey, error) {
 	if k.SealedPrivateKey == nil {
 		return nil, errors.New("oauth2: verification-only key has no private half")

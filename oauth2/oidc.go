@@ -28,8 +28,10 @@ const (
 	ScopeOfflineAccess = "offline_access" // refresh tokens come with every client grant anyway
 )
 
-// SupportedScopes are the scopes advertised by the discovery documents.
-var SupportedScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess}
+// SupportedScopes returns the scopes advertised by the discovery documents.
+func SupportedScopes() []string { return slices.Clone(supportedScopes) }
+
+var supportedScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess}
 
 // Limits on what an authorization request may carry into the code.
 const (
@@ -42,7 +44,7 @@ const (
 func GrantedScope(requested string) string {
 	asked := strings.Fields(requested)
 	var out []string
-	for _, s := range SupportedScopes {
+	for _, s := range supportedScopes {
 		if slices.Contains(asked, s) {
 			out = append(out, s)
 		}

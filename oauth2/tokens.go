@@ -13,7 +13,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/tapis-go/tapis/seal"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -21,8 +20,10 @@ import (
 type TokenConfig struct {
 	Store   Store
 	Tenancy *tenancy.Service
-	// Sealer seals private signing keys at rest.
-	Sealer *seal.Sealer
+	// Keys makes, caches and rotates the signing keys; the same KeyManager
+	// is the tenancy service's key provisioner. Its Overlap must cover
+	// KeyOverlap.
+	Keys *KeyManager
 	// SiteID is the site this server runs as; service tokens must target it.
 	SiteID string
 
@@ -31,8 +32,6 @@ type TokenConfig struct {
 	MaxAccessTTL      time.Duration // default 24h
 	MaxRefreshTTL     time.Duration // default 90 days
 	Leeway            time.Duration // clock leeway on exp; default 5s
-	KeyBits           int           // default 2048
-	KeyCacheTTL       time.Duration // how long parsed keys are reused; default 30s
 	// CacheSize bounds the verified-token cache (entries); default 10000,
 	// negative disables it.
 	CacheSize int
@@ -59,11 +58,7 @@ func (c *TokenConfig) defaults() {
 	def(&c.MaxAccessTTL, 24*time.Hour)
 	def(&c.MaxRefreshTTL, 90*24*time.Hour)
 	def(&c.Leeway, 5*time.Second)
-	def(&c.KeyCacheTTL, 30*time.Second)
 	def(&c.CacheMaxAge, 30*time.Second)
-	if c.KeyBits == 0 {
-		c.KeyBits = 2048
-	}
 	if c.CacheSize == 0 {
 		c.CacheSize = 10000
 	}
@@ -81,20 +76,28 @@ func (c *TokenConfig) defaults() {
 	}
 }
 
+// KeyOverlap is how long a replaced signing key must keep verifying under
+// this configuration (defaults applied): the longest token lifetime plus
+// the clock leeway. Give it to KeyConfig.Overlap.
+func (c TokenConfig) KeyOverlap() time.Duration {
+	c.defaults()
+	return max(c.MaxAccessTTL, c.MaxRefreshTTL) + c.Leeway
+}
+
 // TokenService mints, validates, refreshes and revokes Tapis tokens.
 type TokenService struct {
 	cfg      TokenConfig
 	store    Store
 	tenancy  *tenancy.Service
 	log      *slog.Logger
-	keys     keyCache
+	keys     *KeyManager
 	cache    *tokenCache
 	limiter  *Limiter
 	Accounts *Accounts
 }
 
-// NewTokenService returns a TokenService; it registers itself as the key
-// provisioner of cfg.Tenancy so that new tenants get keys.
+// NewTokenService returns a TokenService; its error names every missing
+// dependency. It changes none of them.
 func NewTokenService(cfg TokenConfig) (*TokenService, error) {
 	var missing []string
 	if cfg.Store == nil {
@@ -103,30 +106,31 @@ func NewTokenService(cfg TokenConfig) (*TokenService, error) {
 	if cfg.Tenancy == nil {
 		missing = append(missing, "Tenancy")
 	}
-	if cfg.Sealer == nil {
-		missing = append(missing, "Sealer")
+	if cfg.Keys == nil {
+		missing = append(missing, "Keys")
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("oauth2: TokenConfig is missing %v", missing)
 	}
-	cfg.defaults()
-	if cfg.KeyBits < 2048 {
-		return nil, fmt.Errorf("oauth2: KeyBits %d is below 2048", cfg.KeyBits)
+	if need := cfg.KeyOverlap(); cfg.Keys.Overlap() < need {
+		return nil, fmt.Errorf("oauth2: the KeyManager's Overlap %s is shorter than the longest token lifetime plus leeway (%s): "+
+			"tokens would outlive their key", cfg.Keys.Overlap(), need)
 	}
+	cfg.defaults()
 	ts := &TokenService{cfg: cfg, store: cfg.Store, tenancy: cfg.Tenancy, log: cfg.Logger,
-		keys: keyCache{rings: map[string]*keyring{}}, cache: newTokenCache(cfg.CacheSize), limiter: cfg.Limiter}
-	ts.Accounts = newAccounts(cfg.Store, cfg.PasswordCost, cfg.Now)
-	cfg.Tenancy.SetKeyProvisioner(ts)
+		keys: cfg.Keys, cache: newTokenCache(cfg.CacheSize), limiter: cfg.Limiter}
+	ts.Accounts = NewAccounts(cfg.Store, cfg.PasswordCost, cfg.Now)
 	return ts, nil
 }
+
+// Keys returns the signing-key manager.
+func (ts *TokenService) Keys() *KeyManager { return ts.keys }
 
 // Limiter returns the limiter of the secret-checking doors.
 func (ts *TokenService) Limiter() *Limiter { return ts.limiter }
 
 // Config returns the effective configuration (defaults applied).
 func (ts *TokenService) Config() TokenConfig { return ts.cfg }
-
-func (ts *TokenService) stamp() time.Time { return ts.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // MintRequest describes a token to issue. The caller has been authorized.
 type MintRequest struct {

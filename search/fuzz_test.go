@@ -46,7 +46,7 @@ func checkParsed(t *testing.T, input string, n Node, err error) {
 		}
 		return
 	}
-	if c := Count(n); c > DefaultLimits.MaxNodes {
+	if c := Count(n); c > DefaultLimits().MaxNodes {
 		t.Fatalf("%q: %d nodes", input, c)
 	}
 	columns := map[string]bool{}

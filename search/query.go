@@ -51,10 +51,12 @@ func ParseQuery(s string, sc *Schema, lim Limits) (Node, error) {
 	return resolveForms(forms, sc, lim)
 }
 
-// ReservedParams are the query parameters of GET /search that are list
+// ReservedParams returns the query parameters of GET /search that are list
 // options, not conditions (compared in any letter case). Unlike the
 // original, showDeleted and impersonationId are among them.
-var ReservedParams = []string{"pretty", "select", "search", "orderBy", "limit", "skip", "startAfter",
+func ReservedParams() []string { return slices.Clone(reservedParams) }
+
+var reservedParams = []string{"pretty", "select", "search", "orderBy", "limit", "skip", "startAfter",
 	"computeTotal", "listType", "showDeleted", "impersonationId"}
 
 // ParseParams parses the conditions of GET /search: every query parameter
@@ -93,7 +95,7 @@ func ParseParams(q url.Values, sc *Schema, reserved []string, lim Limits) (Node,
 }
 
 func isReserved(key string, extra []string) bool {
-	for _, r := range ReservedParams {
+	for _, r := range reservedParams {
 		if strings.EqualFold(key, r) {
 			return true
 		}

@@ -162,13 +162,15 @@ type Limits struct {
 	MaxInList int
 }
 
-// DefaultLimits are the limits used for zero fields of a Limits. They admit
-// the largest queries of the original's test suites (58 conditions in one
-// POST body, parentheses five deep).
-var DefaultLimits = Limits{MaxInputBytes: 8 << 10, MaxDepth: 16, MaxNodes: 256, MaxInList: 100}
+// DefaultLimits returns the limits used for zero fields of a Limits. They
+// admit the largest queries of the original's test suites (58 conditions in
+// one POST body, parentheses five deep).
+func DefaultLimits() Limits {
+	return Limits{MaxInputBytes: 8 << 10, MaxDepth: 16, MaxNodes: 256, MaxInList: 100}
+}
 
 func (l Limits) orDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	if l.MaxInputBytes <= 0 {
 		l.MaxInputBytes = d.MaxInputBytes
 	}

@@ -18,8 +18,11 @@ const (
 	PermExecute Permission = "EXECUTE"
 )
 
-// AllPermissions lists the permissions in their canonical order.
-var AllPermissions = []Permission{PermRead, PermModify, PermExecute}
+// allPermissions lists the permissions in their canonical order.
+var allPermissions = []Permission{PermRead, PermModify, PermExecute}
+
+// AllPermissions returns the permissions in their canonical order.
+func AllPermissions() []Permission { return slices.Clone(allPermissions) }
 
 // ParsePermissions reads permission names (any case; "*" means all three)
 // and returns them sorted and unique; an empty list or an unknown name is a
@@ -34,10 +37,10 @@ func ParsePermissions(names []string) ([]Permission, error) {
 		up := Permission(strings.ToUpper(strings.TrimSpace(n)))
 		switch {
 		case up == "*":
-			for _, p := range AllPermissions {
+			for _, p := range allPermissions {
 				set[p] = true
 			}
-		case slices.Contains(AllPermissions, up):
+		case slices.Contains(allPermissions, up):
 			set[up] = true
 		default:
 			bad = append(bad, n)
@@ -51,7 +54,7 @@ func ParsePermissions(names []string) ([]Permission, error) {
 
 func sortedPerms(set map[Permission]bool) []Permission {
 	out := []Permission{}
-	for _, p := range AllPermissions {
+	for _, p := range allPermissions {
 		if set[p] {
 			out = append(out, p)
 		}

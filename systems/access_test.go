@@ -88,14 +88,14 @@ func TestAccessPolicyMatrix(t *testing.T) {
 		{name: "READ and MODIFY", p: user("dev", "bob"), setup: perms(systems.PermRead, systems.PermModify),
 			may: []systems.Action{systems.ActionRead, systems.ActionGetPerms, systems.ActionModify, systems.ActionShare}},
 		{name: "EXECUTE only", p: user("dev", "bob"), setup: perms(systems.PermExecute), may: []systems.Action{systems.ActionExecute}},
-		{name: "all three", p: user("dev", "bob"), setup: perms(systems.AllPermissions...),
+		{name: "all three", p: user("dev", "bob"), setup: perms(systems.AllPermissions()...),
 			may: []systems.Action{systems.ActionRead, systems.ActionGetPerms, systems.ActionModify, systems.ActionShare, systems.ActionExecute}},
 		{name: "shared directly", p: user("dev", "bob"), setup: func(t *testing.T, h harness) { h.share(t, "dev", "sys", "alice", "bob") }, may: shared},
 		{name: "shared publicly", p: user("dev", "bob"), setup: func(t *testing.T, h harness) { h.share(t, "dev", "sys", "alice", systems.PublicGrantee) }, may: shared},
 		{name: "shared with someone else", p: user("dev", "bob"), setup: func(t *testing.T, h harness) { h.share(t, "dev", "sys", "alice", "carol") }},
 		{name: "permissions in the other tenant's system", p: user("dev", "bob"),
 			setup: func(t *testing.T, h harness) {
-				h.grant(t, "other", "sys", "bob", systems.AllPermissions...)
+				h.grant(t, "other", "sys", "bob", systems.AllPermissions()...)
 				h.share(t, "other", "sys", "alice", "bob", systems.PublicGrantee)
 			}},
 		{name: "service as itself", p: service("files", "dev"), may: serviceSelf},
@@ -146,7 +146,7 @@ func TestAccessPolicyOtherTenant(t *testing.T) {
 // nobody else anything, whatever permissions or shares exist.
 func TestOwnerOrAdminMatrix(t *testing.T) {
 	all := func(t *testing.T, h harness) {
-		h.grant(t, "dev", "sys", "bob", systems.AllPermissions...)
+		h.grant(t, "dev", "sys", "bob", systems.AllPermissions()...)
 		h.share(t, "dev", "sys", "alice", "bob", systems.PublicGrantee)
 	}
 	cases := []authzCase{

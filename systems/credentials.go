@@ -236,8 +236,8 @@ func (svc *Service) CheckUserCredential(ctx context.Context, p tenancy.Principal
 		return err
 	}
 	if method != "" {
-		if !slices.Contains(AuthnMethods, method) {
-			return errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", method, AuthnMethods)
+		if !slices.Contains(authnMethods, method) {
+			return errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", method, authnMethods)
 		}
 		s.DefaultAuthnMethod = method
 	}
@@ -279,8 +279,8 @@ func (svc *Service) GetUserCredential(ctx context.Context, p tenancy.Principal, 
 	}
 	if method == "" {
 		method = s.DefaultAuthnMethod
-	} else if !slices.Contains(AuthnMethods, method) {
-		return Credential{}, "", errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", method, AuthnMethods)
+	} else if !slices.Contains(authnMethods, method) {
+		return Credential{}, "", errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", method, authnMethods)
 	}
 	c, err := svc.readCredential(ctx, p, s, user)
 	if err != nil {

@@ -22,7 +22,7 @@ func TestParsePermissions(t *testing.T) {
 		"read":            {systems.PermRead},
 		" Modify ,READ":   {systems.PermRead, systems.PermModify},
 		"EXECUTE,read":    {systems.PermRead, systems.PermExecute},
-		"*":               systems.AllPermissions,
+		"*":               systems.AllPermissions(),
 		"execute,EXECUTE": {systems.PermExecute},
 	} {
 		got, err := systems.ParsePermissions(strings.Split(in, ","))
@@ -53,7 +53,7 @@ func TestGrantAndRevoke(t *testing.T) {
 	assert.Equal(t, got, permsOf("bob"))
 	_, err = h.svc.GrantPerms(ctx, user("dev", "devadmin"), "sys", "bob", []string{"EXECUTE"})
 	require.NoError(t, err, "the tenant admin grants")
-	assert.Equal(t, systems.AllPermissions, permsOf("bob"), "grants add up")
+	assert.Equal(t, systems.AllPermissions(), permsOf("bob"), "grants add up")
 	assert.Empty(t, permsOf("alice"), "the owner's implicit rights are not listed")
 
 	hist, err := h.svc.History(ctx, alice, "sys")
@@ -116,7 +116,7 @@ func TestSelfRevoke(t *testing.T) {
 	refusedWith(t, err, systems.ErrForbidden, "SYSLIB_UNAUTH") // a MODIFY it does not hold
 	got, err := h.svc.RevokePerms(ctx, user("dev", "both"), "sys", "both", []string{"READ", "EXECUTE"})
 	require.NoError(t, err, "READ with EXECUTE is not EXECUTE alone")
-	assert.Equal(t, systems.AllPermissions, got)
+	assert.Equal(t, systems.AllPermissions(), got)
 	_, err = h.svc.RevokePerms(ctx, user("dev", "reader"), "sys", "reader", []string{"READ"})
 	require.NoError(t, err)
 
@@ -269,7 +269,7 @@ func TestList(t *testing.T) {
 		"a tenant admin does not see every system under ALL")
 
 	// Search, order and page apply inside the visibility.
-	n, err := search.ParseQuery("(id.like.b*)", systems.SearchSchema, search.DefaultLimits)
+	n, err := search.ParseQuery("(id.like.b*)", systems.SearchSchema, search.DefaultLimits())
 	require.NoError(t, err)
 	desc, err := search.ParseOrderBy("id(desc)", systems.SearchSchema)
 	require.NoError(t, err)

@@ -11,8 +11,11 @@ import (
 	"github.com/tapis-go/tapis/tenancy"
 )
 
-// HiddenOptions lists the valid scheduler-profile hidden options.
-var HiddenOptions = []string{"MEM", "PARTITION"}
+// hiddenOptions lists the valid scheduler-profile hidden options.
+var hiddenOptions = []string{"MEM", "PARTITION"}
+
+// HiddenOptions returns the valid scheduler-profile hidden options.
+func HiddenOptions() []string { return slices.Clone(hiddenOptions) }
 
 // CreateProfile stores a scheduler profile owned by the caller (or, for a
 // tenant admin, by the named owner).
@@ -49,8 +52,8 @@ func (svc *Service) CreateProfile(ctx context.Context, p tenancy.Principal, sp S
 		}
 	}
 	for _, h := range sp.HiddenOptions {
-		if !slices.Contains(HiddenOptions, h) {
-			pr.add("SYSLIB_INVALID_ENUM", "hiddenOptions %q is not one of %v.", h, HiddenOptions)
+		if !slices.Contains(hiddenOptions, h) {
+			pr.add("SYSLIB_INVALID_ENUM", "hiddenOptions %q is not one of %v.", h, hiddenOptions)
 		}
 	}
 	if err := pr.err("PRF_CREATE"); err != nil {

@@ -107,8 +107,8 @@ func (svc *Service) Get(ctx context.Context, p tenancy.Principal, id string, opt
 	if opt.ReturnCredentials && (!p.IsService() || !slices.Contains(credentialReaders, p.TokenUsername)) {
 		return System{}, errorf(ErrForbidden, "SYSLIB_UNAUTH_GETCRED Only the files and jobs services may read credentials.")
 	}
-	if opt.AuthnMethod != "" && !slices.Contains(AuthnMethods, opt.AuthnMethod) {
-		return System{}, errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", opt.AuthnMethod, AuthnMethods)
+	if opt.AuthnMethod != "" && !slices.Contains(authnMethods, opt.AuthnMethod) {
+		return System{}, errorf(ErrInvalid, "SYSAPI_ACCMETHOD_ENUM_ERROR Invalid authnMethod %q: use one of %v.", opt.AuthnMethod, authnMethods)
 	}
 	if (opt.SharedAppCtx != "" || opt.ResourceTenant != "") && (!p.IsService() || !slices.Contains(credentialReaders, p.TokenUsername)) {
 		return System{}, errorf(ErrForbidden, "SYSLIB_UNAUTH_SHAREDAPPCTX sharedAppCtx and resourceTenant are for the files and jobs services only.")

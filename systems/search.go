@@ -30,7 +30,7 @@ func attrs() []attr {
 		{search.Attr{Name: "host", Type: search.String}, func(s System) any { return s.Host }},
 		{search.Attr{Name: "enabled", Type: search.Bool}, func(s System) any { return s.Enabled }},
 		{search.Attr{Name: "effectiveUserId", Type: search.String}, func(s System) any { return s.EffectiveUserID }},
-		{search.Attr{Name: "defaultAuthnMethod", Type: search.Enum, Enum: enumNames(AuthnMethods)}, func(s System) any { return string(s.DefaultAuthnMethod) }},
+		{search.Attr{Name: "defaultAuthnMethod", Type: search.Enum, Enum: enumNames(authnMethods)}, func(s System) any { return string(s.DefaultAuthnMethod) }},
 		{search.Attr{Name: "bucketName", Type: search.String}, func(s System) any { return s.BucketName }},
 		{search.Attr{Name: "rootDir", Type: search.String}, func(s System) any { return s.RootDir }},
 		{search.Attr{Name: "port", Type: search.Int}, func(s System) any { return int64(s.Port) }},
@@ -45,7 +45,7 @@ func attrs() []attr {
 		{search.Attr{Name: "jobWorkingDir", Type: search.String}, func(s System) any { return s.JobWorkingDir }},
 		{search.Attr{Name: "jobMaxJobs", Type: search.Int}, func(s System) any { return int64(s.JobMaxJobs) }},
 		{search.Attr{Name: "jobMaxJobsPerUser", Type: search.Int}, func(s System) any { return int64(s.JobMaxJobsPerUser) }},
-		{search.Attr{Name: "batchScheduler", Type: search.Enum, Enum: Schedulers}, func(s System) any { return s.BatchScheduler }},
+		{search.Attr{Name: "batchScheduler", Type: search.Enum, Enum: schedulers}, func(s System) any { return s.BatchScheduler }},
 		{search.Attr{Name: "batchDefaultLogicalQueue", Type: search.String}, func(s System) any { return s.BatchDefaultLogicalQueue }},
 		{search.Attr{Name: "batchSchedulerProfile", Type: search.String}, func(s System) any { return s.BatchSchedulerProfile }},
 		{search.Attr{Name: "tags", Type: search.Tags}, func(s System) any { return s.Tags }},
@@ -88,14 +88,16 @@ func enumNames[T ~string](vals []T) []string {
 	return out
 }
 
-// ByID is the order of last resort: by id, ascending.
-var ByID = func() search.Order {
+// ByID returns the order of last resort: by id, ascending.
+func ByID() search.Order {
 	a, _ := SearchSchema.Lookup("id")
 	return search.Order{Attr: a}
-}()
+}
 
-// SummaryAttributes are what select=summaryAttributes stands for.
-var SummaryAttributes = []string{"id", "systemType", "owner", "host", "effectiveUserId", "defaultAuthnMethod", "canExec", "parentId"}
+// SummaryAttributes returns what select=summaryAttributes stands for.
+func SummaryAttributes() []string {
+	return []string{"id", "systemType", "owner", "host", "effectiveUserId", "defaultAuthnMethod", "canExec", "parentId"}
+}
 
 // Row adapts a system to search.Row with the values stores hold (the
 // stored effectiveUserId, optional strings as ""): Field answers the

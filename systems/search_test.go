@@ -121,7 +121,7 @@ func sqlFor(name string, a *search.Attr) string {
 // three syntaxes, by its camelCase and its snake_case name, and sorts
 // (except the list-valued tags).
 func TestSearchAcceptsEveryListedAttribute(t *testing.T) {
-	lim := search.DefaultLimits
+	lim := search.DefaultLimits()
 	for _, want := range productionAllowlist {
 		a, ok := systems.SearchSchema.Lookup(want.name)
 		require.True(t, ok, want.name)
@@ -179,7 +179,7 @@ func TestRowAnswersEachAttributesValue(t *testing.T) {
 // TestSearchRefusesUnlistedAttributes: every syntax, and orderBy, refuses
 // an attribute that is not listed, naming it; Row has no value for it.
 func TestSearchRefusesUnlistedAttributes(t *testing.T) {
-	lim := search.DefaultLimits
+	lim := search.DefaultLimits()
 	row := systems.Row(systemstest.System("dev", "s1"))
 	for _, name := range unlisted {
 		_, err := search.ParseQuery("("+name+".eq.dev)", systems.SearchSchema, lim)

@@ -2,6 +2,7 @@ package systems
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -18,11 +19,17 @@ const (
 	AuthnTMSKeys   AuthnMethod = "TMS_KEYS"
 )
 
-// AuthnMethods lists the valid authentication methods.
-var AuthnMethods = []AuthnMethod{AuthnPassword, AuthnPKIKeys, AuthnAccessKey, AuthnToken, AuthnCert, AuthnTMSKeys}
+// authnMethods lists the valid authentication methods.
+var authnMethods = []AuthnMethod{AuthnPassword, AuthnPKIKeys, AuthnAccessKey, AuthnToken, AuthnCert, AuthnTMSKeys}
 
-// Schedulers lists the valid batch schedulers.
-var Schedulers = []string{"SLURM", "CONDOR", "PBS", "SGE", "UGE", "TORQUE"}
+// AuthnMethods returns the valid authentication methods.
+func AuthnMethods() []AuthnMethod { return slices.Clone(authnMethods) }
+
+// schedulers lists the valid batch schedulers.
+var schedulers = []string{"SLURM", "CONDOR", "PBS", "SGE", "UGE", "TORQUE"}
+
+// Schedulers returns the valid batch schedulers.
+func Schedulers() []string { return slices.Clone(schedulers) }
 
 // Variables of system definitions.
 const (

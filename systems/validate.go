@@ -72,8 +72,8 @@ func checkAttributes(s *System, credentials, create bool) problems {
 	if s.SystemType != "" && !known {
 		p.add("SYSLIB_INVALID_ENUM", "systemType %q is not one of %v.", s.SystemType, SystemTypes())
 	}
-	if s.DefaultAuthnMethod != "" && !slices.Contains(AuthnMethods, s.DefaultAuthnMethod) {
-		p.add("SYSLIB_INVALID_ENUM", "defaultAuthnMethod %q is not one of %v.", s.DefaultAuthnMethod, AuthnMethods)
+	if s.DefaultAuthnMethod != "" && !slices.Contains(authnMethods, s.DefaultAuthnMethod) {
+		p.add("SYSLIB_INVALID_ENUM", "defaultAuthnMethod %q is not one of %v.", s.DefaultAuthnMethod, authnMethods)
 	}
 	if traits.POSIXPaths {
 		if strings.TrimSpace(s.RootDir) == "" {
@@ -120,8 +120,8 @@ func checkAttributes(s *System, credentials, create bool) problems {
 			p.add("SYSLIB_ISBATCH_DEFAULTQ_NOTINLIST", "batchDefaultLogicalQueue %q is not the name of one of batchLogicalQueues.", s.BatchDefaultLogicalQueue)
 		}
 	}
-	if s.BatchScheduler != "" && !slices.Contains(Schedulers, s.BatchScheduler) {
-		p.add("SYSLIB_INVALID_ENUM", "batchScheduler %q is not one of %v.", s.BatchScheduler, Schedulers)
+	if s.BatchScheduler != "" && !slices.Contains(schedulers, s.BatchScheduler) {
+		p.add("SYSLIB_INVALID_ENUM", "batchScheduler %q is not one of %v.", s.BatchScheduler, schedulers)
 	}
 	if traits.Bucket {
 		if strings.TrimSpace(s.BucketName) == "" {

@@ -78,10 +78,6 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// SetKeyProvisioner sets the provisioner used for new tenants. It exists
-// because the tokens side needs the Service before it can provision.
-func (s *Service) SetKeyProvisioner(k KeyProvisioner) { s.keys = k }
-
 // Store returns the underlying store.
 func (s *Service) Store() Store { return s.store }
 

@@ -55,12 +55,12 @@ type shareRow struct {
 // backs this up).
 func permNames(what string, perms []systems.Permission) ([]string, error) {
 	for _, p := range perms {
-		if !slices.Contains(systems.AllPermissions, p) {
+		if !slices.Contains(systems.AllPermissions(), p) {
 			return nil, sentinel(systems.ErrInvalid, fmt.Sprintf("%s: unknown permission %q", what, p))
 		}
 	}
-	out := make([]string, 0, len(systems.AllPermissions))
-	for _, p := range systems.AllPermissions {
+	out := make([]string, 0, len(systems.AllPermissions()))
+	for _, p := range systems.AllPermissions() {
 		if slices.Contains(perms, p) {
 			out = append(out, string(p))
 		}
@@ -116,7 +116,7 @@ func (s *Store) RevokePerms(ctx context.Context, tenant, systemID, user string, 
 }
 
 // UserPerms implements systems.AccessStore: the user's permissions in the
-// canonical order of systems.AllPermissions, an empty (non-nil) list when
+// canonical order of systems.AllPermissions(), an empty (non-nil) list when
 // there are none.
 func (s *Store) UserPerms(ctx context.Context, tenant, systemID, user string) ([]systems.Permission, error) {
 	var held []string
@@ -124,7 +124,7 @@ func (s *Store) UserPerms(ctx context.Context, tenant, systemID, user string) ([
 		return nil, readErr(err, "get system permissions")
 	}
 	out := []systems.Permission{}
-	for _, p := range systems.AllPermissions {
+	for _, p := range systems.AllPermissions() {
 		if slices.Contains(held, string(p)) {
 			out = append(out, p)
 		}

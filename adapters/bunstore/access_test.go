@@ -149,7 +149,7 @@ func runAccessExtra(t *testing.T, open backend) {
 		st := open(t)
 		require.NoError(t, st.GrantPerms(ctx, "dev", "s", "u1", []systems.Permission{R, X}))
 		require.NoError(t, st.AddShares(ctx, "dev", "s", "o", []string{"u2", systems.PublicGrantee}))
-		require.NoError(t, st.RevokePerms(ctx, "other", "s", "u1", systems.AllPermissions))
+		require.NoError(t, st.RevokePerms(ctx, "other", "s", "u1", systems.AllPermissions()))
 		require.NoError(t, st.PurgeSystemPerms(ctx, "other", "s"))
 		require.NoError(t, st.RemoveShares(ctx, "other", "s", []string{"u2", systems.PublicGrantee}))
 		require.NoError(t, st.AddShares(ctx, "other", "s", "mallory", []string{"u2"}))

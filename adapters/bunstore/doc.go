@@ -2,8 +2,11 @@
 // github.com/uptrace/bun: SQLite (the default; pure Go, no CGO, through bun's
 // sqliteshim) and PostgreSQL (through pgdriver).
 //
-// One *Store implements tenancy.Store, oauth2.Store, oauth2.AuthStore,
-// systems.Store and systems.AccessStore. Open connects by DSN
+// One *Store provides every part of a tapis.Store: tenancy.Store,
+// oauth2.Store, oauth2.AuthStore, oauth2.AttemptStore, systems.Store,
+// systems.AccessStore, hostcheck.HostKeys and credentials.Auditor, plus the
+// parts it seals with the KEK through the sealer it is given (Vault,
+// GlobusSessions, RewrapCredentials). Open connects by DSN
 // ("sqlite:PATH", "sqlite::memory:", "postgres://..."), New wraps an existing
 // *bun.DB, and Migrate applies the embedded, versioned schema of the dialect
 // (migrations/sqlite, migrations/postgres), recording each applied version in

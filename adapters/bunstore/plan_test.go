@@ -74,14 +74,14 @@ type planCase struct {
 func planCases() []planCase {
 	query := func(q string) func(t *testing.T) search.Node {
 		return func(t *testing.T) search.Node {
-			n, err := search.ParseQuery(q, systems.SearchSchema, search.DefaultLimits)
+			n, err := search.ParseQuery(q, systems.SearchSchema, search.DefaultLimits())
 			require.NoError(t, err)
 			return n
 		}
 	}
 	sqlq := func(q string) func(t *testing.T) search.Node {
 		return func(t *testing.T) search.Node {
-			n, err := search.ParseSQL([]string{q}, systems.SearchSchema, search.DefaultLimits)
+			n, err := search.ParseSQL([]string{q}, systems.SearchSchema, search.DefaultLimits())
 			require.NoError(t, err)
 			return n
 		}

@@ -193,7 +193,7 @@ func runListFields(t *testing.T, open backend) {
 			assert.NotContains(t, queries[0], `"description"`, "%s: only the named columns are read", a.Name)
 		}
 	}
-	summary, err := st.ListSystems(ctx, "dev", systems.ListFilter{Fields: systems.SummaryAttributes})
+	summary, err := st.ListSystems(ctx, "dev", systems.ListFilter{Fields: systems.SummaryAttributes()})
 	require.NoError(t, err)
 	assert.Empty(t, summary[0].Description, "not asked for")
 	assert.Equal(t, s.Host, summary[0].Host)

@@ -15,7 +15,7 @@ import (
 // Tenant dev checks passwords in LDAP; every other tenant falls through to
 // the next authenticator (in a server: the built-in users,
 // oauth2.UserAuthenticator). A server takes the LDAP objects from its
-// tenancy service with ldapauth.TenancyDirectory(svc) instead of a func.
+// registry with ldapauth.TenancyDirectory(store) instead of a func.
 func Example() {
 	dir := ldapauth.DirectoryFunc(func(_ context.Context, tenantID string) (tenancy.LDAPConnection, bool, error) {
 		if tenantID != "dev" {

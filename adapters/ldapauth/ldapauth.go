@@ -6,9 +6,9 @@
 // Each tenant's directory is the LDAP connection object named by its
 // user_ldap_connection_id (see TenancyDirectory); a tenant without one is
 // answered with oauth2.ErrNotConfigured, so the authenticator composes with
-// the built-in users:
+// the built-in users, which a Server consults after it:
 //
-//	oauth2.FirstConfigured{ldapAuth, oauth2.UserAuthenticator{Accounts: accounts}}
+//	tapis.Config{Store: st, Authenticators: []oauth2.Authenticator{ldapAuth}}
 //
 // A password check is a search-then-bind: bind as the connection's bind_dn
 // (its password comes from a SecretFunc that resolves bind_credential, the
@@ -24,6 +24,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -52,20 +53,27 @@ func (f DirectoryFunc) TenantLDAP(ctx context.Context, tenantID string) (tenancy
 	return f(ctx, tenantID)
 }
 
-// TenancyDirectory returns the Directory of a tenancy service: the LDAP
-// object named by the tenant's user_ldap_connection_id. An unknown tenant or
-// an empty id means not configured.
-func TenancyDirectory(svc *tenancy.Service) Directory {
+// Registry is where TenancyDirectory reads tenants and LDAP objects: a
+// tenancy.Store (the server's store, available before the server is built)
+// or a *tenancy.Service.
+type Registry interface {
+	GetTenant(ctx context.Context, id string) (tenancy.Tenant, error)
+	GetLDAP(ctx context.Context, id string) (tenancy.LDAPConnection, error)
+}
+
+// TenancyDirectory returns the Directory of a registry: the LDAP object
+// named by the tenant's user_ldap_connection_id. An unknown tenant or an
+// empty id means not configured.
+func TenancyDirectory(reg Registry) Directory {
 	return DirectoryFunc(func(ctx context.Context, tenantID string) (tenancy.LDAPConnection, bool, error) {
-		reg, err := svc.Registry(ctx)
+		t, err := reg.GetTenant(ctx, tenantID)
+		if errors.Is(err, tenancy.ErrNotFound) || err == nil && t.UserLDAPConnectionID == "" {
+			return tenancy.LDAPConnection{}, false, nil
+		}
 		if err != nil {
 			return tenancy.LDAPConnection{}, false, err
 		}
-		t, ok := reg.Tenant(tenantID)
-		if !ok || t.UserLDAPConnectionID == "" {
-			return tenancy.LDAPConnection{}, false, nil
-		}
-		l, err := svc.GetLDAP(ctx, t.UserLDAPConnectionID)
+		l, err := reg.GetLDAP(ctx, t.UserLDAPConnectionID)
 		if err != nil {
 			return tenancy.LDAPConnection{}, false, err
 		}

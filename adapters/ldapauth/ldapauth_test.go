@@ -193,18 +193,33 @@ func TestTenancyDirectory(t *testing.T) {
 	require.NoError(t, st.CreateTenant(ctx, tenancytest.Tenant("other", "s1", "o@x.test")))
 	svc, err := tenancy.NewService(tenancy.Config{Store: st})
 	require.NoError(t, err)
-	dir := TenancyDirectory(svc)
-
-	got, ok, err := dir.TenantLDAP(ctx, "dev")
-	require.NoError(t, err)
-	assert.True(t, ok)
-	assert.Equal(t, "l1", got.ID)
-	assert.Equal(t, "ldap.l1", got.BindCredential)
-	for _, id := range []string{"other", "nosuch"} {
-		_, ok, err = dir.TenantLDAP(ctx, id)
-		require.NoError(t, err, id)
-		assert.False(t, ok, id)
+	for name, reg := range map[string]Registry{"store": st, "service": svc} {
+		dir := TenancyDirectory(reg)
+		got, ok, err := dir.TenantLDAP(ctx, "dev")
+		require.NoError(t, err, name)
+		assert.True(t, ok, name)
+		assert.Equal(t, "l1", got.ID, name)
+		assert.Equal(t, "ldap.l1", got.BindCredential, name)
+		for _, id := range []string{"other", "nosuch"} {
+			_, ok, err = dir.TenantLDAP(ctx, id)
+			require.NoError(t, err, name+" "+id)
+			assert.False(t, ok, name+" "+id)
+		}
 	}
+	broken := TenancyDirectory(failingRegistry{})
+	_, _, err = broken.TenantLDAP(ctx, "dev")
+	assert.ErrorContains(t, err, "registry down", "a failing registry is an error, not 'not configured'")
+}
+
+// failingRegistry cannot be read.
+type failingRegistry struct{}
+
+func (failingRegistry) GetTenant(context.Context, string) (tenancy.Tenant, error) {
+	return tenancy.Tenant{}, errors.New("registry down")
+}
+
+func (failingRegistry) GetLDAP(context.Context, string) (tenancy.LDAPConnection, error) {
+	return tenancy.LDAPConnection{}, errors.New("registry down")
 }
 
 func TestNotConfigured(t *testing.T) {

@@ -62,7 +62,7 @@ func (s *Store) UserPerms(_ context.Context, tenant, systemID, user string) ([]s
 	defer s.mu.Unlock()
 	out := []systems.Permission{}
 	set := s.acc().perms[permKey{tenant, systemID, user}]
-	for _, p := range systems.AllPermissions {
+	for _, p := range systems.AllPermissions() {
 		if set[p] {
 			out = append(out, p)
 		}

@@ -1,12 +1,16 @@
 // Package memory implements every store of the library in process memory:
-// tenancy.Store and oauth2.Store today. It is the default store of unit tests
-// and of embedders that need no persistence. Values are copied in and out, so
-// callers never share slices or maps with the store.
+// one *Store is a tapis.Store (tenancy, tokens, authenticator, limiter
+// counters, systems, permissions and shares, pinned host keys, the
+// credential vault and its audit, Globus sessions). It is the default store
+// of unit tests and of embedders that need no persistence. Values are copied
+// in and out, so callers never share slices or maps with the store.
 package memory
 
 import (
+	"context"
 	"sync"
 
+	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
@@ -28,6 +32,8 @@ type Store struct {
 	credm       *credMaps
 	accm        *accessMaps
 	glSessions  map[tenantKey]systems.GlobusSession
+	attempts    oauth2.MemoryAttempts
+	audit       credentials.MemoryAuditor
 }
 
 type tenantKey struct{ tenant, id string }
@@ -52,3 +58,6 @@ func New() *Store {
 		accounts:    map[tenantKey]oauth2.Account{},
 	}
 }
+
+// Optimize has nothing to do in memory (tapis.Optimizer).
+func (s *Store) Optimize(context.Context) error { return nil }

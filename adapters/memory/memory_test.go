@@ -24,6 +24,10 @@ func TestAuthStore(t *testing.T) {
 	oauth2test.RunAuthStoreTests(t, func(*testing.T) oauth2.AuthStore { return memory.New() })
 }
 
+func TestAttemptStore(t *testing.T) {
+	oauth2test.RunAttemptStoreTests(t, func(*testing.T) oauth2.AttemptStore { return memory.New() })
+}
+
 func TestSystemsStore(t *testing.T) {
 	systemstest.RunStoreTests(t, func(*testing.T) systems.Store { return memory.New() })
 	t.Run("search", func(t *testing.T) {

@@ -173,7 +173,7 @@ func (s *Store) ListSystems(_ context.Context, tenant string, f systems.ListFilt
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.matching(tenant, f)
-	orders := append(slices.Clone(f.Order), systems.ByID)
+	orders := append(slices.Clone(f.Order), systems.ByID())
 	slices.SortFunc(out, func(a, b systems.System) int { return search.CompareRows(systems.Row(a), systems.Row(b), orders) })
 	out = out[min(max(f.Skip, 0), len(out)):]
 	if f.Limit > 0 && f.Limit < len(out) {

@@ -70,7 +70,7 @@ func New(keys hostcheck.HostKeys, policy hostcheck.Policy) *Checker {
 		panic("sshcheck.New: nil HostKeys")
 	}
 	c := &Checker{keys: keys, policy: policy.WithDefaults()}
-	c.guard = c.policy.Guard(unguarded{c})
+	c.guard = c.policy.GuardBoth(unguarded{c}, unguarded{c})
 	return c
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/memory"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
@@ -64,15 +65,15 @@ func checkPassword(users map[string]string) oauth2.AuthenticatorFunc {
 // the same router. host is the host the seeded tenants' base URLs use. Close
 // the returned Server when done.
 func newGateway(ctx context.Context, host string) (http.Handler, *tapis.Server, error) {
-	store := memory.New() // or adapters/bunstore on SQLite or PostgreSQL
 	srv, err := tapis.New(tapis.Config{
-		Stores: tapis.Stores{Tenancy: store, OAuth2: store},
-		KEK:    seal.NewKey(), // seals the tenants' signing keys; keep it with the data for a real store
-		// The gateway's users log in to its tenant only; for every other
-		// tenant the router answers "not configured" (a failed login).
-		// /v3/oauth2/userinfo reports the username; an authenticator that
-		// also implements oauth2.ProfileProvider can give names and e-mails.
-		Authenticator: oauth2.TenantAuthenticators{tenant: checkPassword(gatewayUsers)},
+		Store: memory.New(),  // every store; or adapters/bunstore on SQLite or PostgreSQL
+		KEK:   seal.NewKey(), // seals the tenants' signing keys; keep it with the data for a real store
+		// The gateway's users log in to its tenant; for every other tenant
+		// the router answers "not configured" and the built-in users (none
+		// here) answer after it. /v3/oauth2/userinfo reports the username;
+		// an authenticator that also implements oauth2.ProfileProvider can
+		// give names and e-mails.
+		Authenticators: []oauth2.Authenticator{oauth2.TenantAuthenticators{tenant: checkPassword(gatewayUsers)}},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -80,9 +81,9 @@ func newGateway(ctx context.Context, host string) (http.Handler, *tapis.Server, 
 	// The registry: site "local", tenants "admin" and "dev" with fresh
 	// signing keys. Its built-in accounts are dropped: users come from the
 	// gateway's table, and this gateway mints no service tokens.
-	seed := tapis.DevSeed(host, map[string]string{})
+	seed := devseed.Dev(host, map[string]string{})
 	seed.Accounts = nil
-	if err := srv.ApplySeed(ctx, seed); err != nil {
+	if err := devseed.Apply(ctx, srv, seed); err != nil {
 		_ = srv.Close()
 		return nil, nil, err
 	}
@@ -98,7 +99,9 @@ func newGateway(ctx context.Context, host string) (http.Handler, *tapis.Server, 
 <p><a href="/gateway/status">status</a> · <a href="/docs">Tapis API docs</a> · <a href="/v3/tenants">tenants</a></p>`)
 	})
 
-	httpapi.InstallErrors() // huma's own errors in the Tapis envelope (changes huma globals)
+	// The Tapis operations answer in the Tapis envelope, huma's own
+	// validation errors included; the gateway's own huma operations, if it
+	// had any, would keep huma's errors.
 	api := httpapi.NewAPI(r, "Research gateway", "1.0.0")
 	if err := srv.Register(api); err != nil {
 		_ = srv.Close()

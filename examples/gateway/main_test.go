@@ -164,7 +164,7 @@ func TestGatewayTapisRoutes(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"admin", "dev"}, ids)
 
-	// huma's own errors use the envelope too (InstallErrors).
+	// huma's own errors of the Tapis operations use the envelope too.
 	status, env = g.callTapis(http.MethodGet, "/v3/tenants?limit=abc", "", nil)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, "error", env.Status)

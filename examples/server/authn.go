@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/ldapauth"
 	"github.com/tapis-go/tapis/adapters/s3check"
 	"github.com/tapis-go/tapis/adapters/sshcheck"
@@ -15,30 +14,6 @@ import (
 	"github.com/tapis-go/tapis/systems"
 	"github.com/tapis-go/tapis/tenancy"
 )
-
-// The server's password authenticator: a tenant's LDAP server when its
-// registry record names a user LDAP connection, else the built-in users.
-// Both need the Server, which needs the authenticator: they reach it
-// through srv, set once tapis.New returns.
-
-// builtinUsers delegates to the Server's built-in users.
-type builtinUsers struct{ srv **tapis.Server }
-
-func (b builtinUsers) users() oauth2.UserAuthenticator {
-	return oauth2.UserAuthenticator{Accounts: (*b.srv).Tokens().Accounts}
-}
-
-func (b builtinUsers) Authenticate(ctx context.Context, tenantID, username, password string) (oauth2.Identity, error) {
-	return b.users().Authenticate(ctx, tenantID, username, password)
-}
-
-func (b builtinUsers) GetProfile(ctx context.Context, tenantID, username string) (oauth2.Profile, error) {
-	return b.users().GetProfile(ctx, tenantID, username)
-}
-
-func (b builtinUsers) ListProfiles(ctx context.Context, tenantID string, limit, offset int) ([]oauth2.Profile, error) {
-	return b.users().ListProfiles(ctx, tenantID, limit, offset)
-}
 
 // ldapSecretEnv names the variable holding an LDAP bind password: the LDAP
 // object's bind_credential in upper case, other characters as '_'
@@ -52,22 +27,19 @@ func ldapSecretEnv(name string) string {
 	}, name)
 }
 
-// newAuthenticator builds LDAP-then-built-in-users over the server in srv.
-func newAuthenticator(srv **tapis.Server, getenv func(string) string) (oauth2.Authenticator, error) {
-	dir := ldapauth.DirectoryFunc(func(ctx context.Context, tenantID string) (tenancy.LDAPConnection, bool, error) {
-		return ldapauth.TenancyDirectory((*srv).Tenancy()).TenantLDAP(ctx, tenantID)
-	})
+// ldapAuthenticator checks the passwords of a tenant whose registry record
+// names a user LDAP connection against that LDAP server, reading the
+// registry in st; it passes every other tenant on (oauth2.ErrNotConfigured)
+// to the authenticators after it: the built-in users (tapis.Config's
+// Authenticators).
+func ldapAuthenticator(st tenancy.Store, getenv func(string) string) (oauth2.Authenticator, error) {
 	secret := func(_ context.Context, name string) (string, error) {
 		if v := getenv(ldapSecretEnv(name)); v != "" {
 			return v, nil
 		}
 		return "", fmt.Errorf("LDAP bind password %q: set %s", name, ldapSecretEnv(name))
 	}
-	ldap, err := ldapauth.New(dir, secret, ldapauth.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return oauth2.FirstConfigured{ldap, builtinUsers{srv: srv}}, nil
+	return ldapauth.New(ldapauth.TenancyDirectory(st), secret, ldapauth.Options{})
 }
 
 // hostChecks builds the credential checks and HOST_EVAL of the server: SSH

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/tenancy"
 )
@@ -23,7 +24,7 @@ const (
 // empty registry. host is the localhost:PORT the site's and admin tenant's
 // base URLs use; shown is the listener's address (the -dev tenant's base
 // URL and the address printed in the curl examples).
-func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *tapis.Seed,
+func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *devseed.Seed,
 	host, shown string, stdout io.Writer, log *slog.Logger) error {
 	if o.dev {
 		passwords := map[string]string{}
@@ -31,7 +32,7 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 		// own address, so its issuer, discovery documents and Token Web App
 		// resolve wherever the server is reachable.
 		devBase := "http://" + shown
-		if err := srv.ApplySeed(ctx, tapis.DevSeedAt(host, devBase, passwords)); err != nil {
+		if err := devseed.Apply(ctx, srv, devseed.DevAt(host, devBase, passwords)); err != nil {
 			return fmt.Errorf("-dev: %w", err)
 		}
 		if t, err := srv.Tenancy().GetTenant(ctx, "dev"); err == nil && t.BaseURL != devBase {
@@ -42,7 +43,7 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 		log.Warn("development fixtures applied (-dev): never use them for a real deployment")
 	}
 	if fileSeed != nil {
-		if err := srv.ApplySeed(ctx, *fileSeed); err != nil {
+		if err := devseed.Apply(ctx, srv, *fileSeed); err != nil {
 			return fmt.Errorf("-config %s: %w", o.configFile, err)
 		}
 		log.Info("seed applied", "file", o.configFile, "sites", len(fileSeed.Sites), "tenants", len(fileSeed.Tenants),
@@ -60,8 +61,8 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 		}
 		halfDone := len(sites) == 1 && sites[0].ID == bootstrapSite && len(accounts) == 0
 		if len(sites) == 0 || halfDone {
-			password := tapis.RandomPassword()
-			if err := srv.ApplySeed(ctx, bootstrapSeed(host, password)); err != nil {
+			password := devseed.RandomPassword()
+			if err := devseed.Apply(ctx, srv, bootstrapSeed(host, password)); err != nil {
 				return fmt.Errorf("bootstrap: %w", err)
 			}
 			printBootstrap(stdout, password, shown)
@@ -97,16 +98,16 @@ func checkSite(ctx context.Context, srv *tapis.Server, site, defaultTenant strin
 
 // bootstrapSeed is the minimal registry of a new installation: the primary
 // site, its admin tenant and one service account allowed to create tenants.
-func bootstrapSeed(host, password string) tapis.Seed {
-	return tapis.Seed{
+func bootstrapSeed(host, password string) devseed.Seed {
+	return devseed.Seed{
 		Owners: []httpapi.OwnerJSON{{Name: "Tapis operator", Email: bootstrapOwner, Institution: "local"}},
 		Sites: []httpapi.NewSiteJSON{{SiteID: bootstrapSite, BaseURL: "http://" + host, Primary: true,
 			Services:              []string{"tenants", "tokens", "authenticator", "systems"},
 			TenantBaseURLTemplate: "http://${tenant_id}." + host, SiteAdminTenantID: bootstrapAdmin}},
 		Tenants: []httpapi.NewTenantJSON{
-			tapis.TenantSpec(bootstrapAdmin, bootstrapSite, "http://"+bootstrapAdmin+"."+host, bootstrapOwner, "admin"),
+			devseed.TenantSpec(bootstrapAdmin, bootstrapSite, "http://"+bootstrapAdmin+"."+host, bootstrapOwner, "admin"),
 		},
-		Accounts: []tapis.SeedAccount{{TenantID: bootstrapAdmin, Username: bootstrapService,
+		Accounts: []devseed.Account{{TenantID: bootstrapAdmin, Username: bootstrapService,
 			AccountType: tenancy.AccountService, Password: password}},
 	}
 }
@@ -132,7 +133,7 @@ func printDev(w io.Writer, passwords map[string]string, shown string) {
 	fmt.Fprintf(w, "  site %q (primary); tenants %q (site admin) and \"dev\"\n", bootstrapSite, bootstrapAdmin)
 	fmt.Fprintf(w, "  users of tenant dev, password = username: testuser1 testuser2 testuser3 testuser4 testuser5 testadmin (tenant admin)\n")
 	fmt.Fprintf(w, "  service accounts of tenant %s (new passwords at every start):\n", bootstrapAdmin)
-	for _, svc := range tapis.AdminServices {
+	for _, svc := range devseed.AdminServices() {
 		fmt.Fprintf(w, "    %-14s %s\n", svc, passwords[svc])
 	}
 	fmt.Fprintf(w, "Mint a service token:\n  %s\n", mintCurl("tokens", passwords["tokens"], shown))

@@ -17,7 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/devseed"
 )
 
 // kekSize is the length of the key-encryption key in bytes.
@@ -198,32 +198,32 @@ func decodeKEK(s string) ([]byte, error) {
 // loadSeed reads a -config file: YAML (.yaml, .yml) or JSON (.json), in the
 // wire shapes of the Tenants API. Unknown fields are errors, so that a
 // misspelt key does not go unnoticed.
-func loadSeed(path string) (tapis.Seed, error) {
+func loadSeed(path string) (devseed.Seed, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return tapis.Seed{}, err
+		return devseed.Seed{}, err
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 	case ".yaml", ".yml":
 		var doc map[string]any
 		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			return tapis.Seed{}, fmt.Errorf("%s: %w", path, err)
+			return devseed.Seed{}, fmt.Errorf("%s: %w", path, err)
 		}
 		if raw, err = json.Marshal(doc); err != nil {
-			return tapis.Seed{}, fmt.Errorf("%s: %w", path, err)
+			return devseed.Seed{}, fmt.Errorf("%s: %w", path, err)
 		}
 	default:
-		return tapis.Seed{}, fmt.Errorf("%s: unknown extension: want .yaml, .yml or .json", path)
+		return devseed.Seed{}, fmt.Errorf("%s: unknown extension: want .yaml, .yml or .json", path)
 	}
-	var seed tapis.Seed
+	var seed devseed.Seed
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&seed); err != nil {
-		return tapis.Seed{}, fmt.Errorf("%s: %w", path, err)
+		return devseed.Seed{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if dec.More() {
-		return tapis.Seed{}, fmt.Errorf("%s: trailing data after the JSON document", path)
+		return devseed.Seed{}, fmt.Errorf("%s: trailing data after the JSON document", path)
 	}
 	return seed, nil
 }

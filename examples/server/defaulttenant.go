@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -19,7 +19,7 @@ const devTenant = "dev"
 // of the primary site (the registry's, the seed file's, or "admin", which
 // an empty registry is bootstrapped with). The choice is checked against
 // the seeded registry by checkDefaultTenant.
-func chooseDefaultTenant(ctx context.Context, st tenancy.Store, o *options, fileSeed *tapis.Seed) error {
+func chooseDefaultTenant(ctx context.Context, st tenancy.Store, o *options, fileSeed *devseed.Seed) error {
 	if o.defaultTenant != "" {
 		return nil
 	}

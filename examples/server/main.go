@@ -59,7 +59,8 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
-	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/devseed"
+	"github.com/tapis-go/tapis/oauth2"
 )
 
 func main() {
@@ -91,7 +92,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	defer stopSignals()
 
 	// Read everything that can be wrong before touching the database.
-	var fileSeed *tapis.Seed
+	var fileSeed *devseed.Seed
 	if o.configFile != "" {
 		seed, err := loadSeed(o.configFile)
 		if err != nil {
@@ -139,24 +140,23 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 
-	httpapi.InstallErrors()
-	var srv *tapis.Server
-	authn, err := newAuthenticator(&srv, getenv)
+	ldap, err := ldapAuthenticator(store, getenv)
 	if err != nil {
 		return err
 	}
 	verifier, evaluator := hostChecks(store, o.allowPrivateHosts)
-	srv, err = tapis.New(tapis.Config{
-		Stores:        tapis.Stores{Tenancy: store, OAuth2: store},
-		Attempts:      store, // every process on this database counts the same failures
-		KEK:           kek,
-		SiteID:        o.site,
-		DefaultTenant: o.defaultTenant,
-		Authenticator: authn,
-		HostVerifier:  verifier,
-		HostEvaluator: evaluator,
-		Globus:        globus,
-		Logger:        log,
+	srv, err := tapis.New(tapis.Config{
+		// Every part in the database, the limiter's counters included: every
+		// process on it counts the same failures.
+		Store:          store,
+		KEK:            kek,
+		SiteID:         o.site,
+		DefaultTenant:  o.defaultTenant,
+		Authenticators: []oauth2.Authenticator{ldap}, // then the built-in users
+		HostVerifier:   verifier,
+		HostEvaluator:  evaluator,
+		Globus:         globus,
+		Logger:         log,
 	})
 	if err != nil {
 		return err

@@ -77,9 +77,7 @@ func TestBrowserOAuth2ProxySignsInThroughOurIssuer(t *testing.T) {
 	}
 	deadline := time.Now().Add(2 * timeout)
 
-	var env *testenv.Env
-	users := profiledUsers{env: &env}
-	env, issuer := testenv.Serve(t, func(c *tapis.Config) { c.Authenticator = users })
+	env, issuer := testenv.Serve(t, func(c *tapis.Config) { c.Authenticators = []oauth2.Authenticator{profiles{}} })
 
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -152,26 +150,21 @@ func waitFor(t *testing.T, b *browser, ctx context.Context, proxy *proxyProc, st
 	}
 }
 
-// profiledUsers are the built-in users with an e-mail address and a name,
-// as an LDAP directory would give them (oauth2-proxy requires an email).
-type profiledUsers struct{ env **testenv.Env }
+// profiles gives every user an e-mail address and a name, as an LDAP
+// directory would (oauth2-proxy requires an email); passwords it leaves to
+// the built-in users behind it.
+type profiles struct{}
 
-func (u profiledUsers) builtin() oauth2.UserAuthenticator {
-	return oauth2.UserAuthenticator{Accounts: (*u.env).Server.Tokens().Accounts}
+func (profiles) Authenticate(context.Context, string, string, string) (oauth2.Identity, error) {
+	return oauth2.Identity{}, oauth2.ErrNotConfigured
 }
 
-func (u profiledUsers) Authenticate(ctx context.Context, tenantID, username, password string) (oauth2.Identity, error) {
-	return u.builtin().Authenticate(ctx, tenantID, username, password)
+func (profiles) GetProfile(_ context.Context, _, username string) (oauth2.Profile, error) {
+	return oauth2.Profile{Username: username, Email: username + "@example.org", Name: "Test User " + username}, nil
 }
 
-func (u profiledUsers) GetProfile(ctx context.Context, tenantID, username string) (oauth2.Profile, error) {
-	p, err := u.builtin().GetProfile(ctx, tenantID, username)
-	p.Email, p.Name = username+"@example.org", "Test User "+username
-	return p, err
-}
-
-func (u profiledUsers) ListProfiles(ctx context.Context, tenantID string, limit, offset int) ([]oauth2.Profile, error) {
-	return u.builtin().ListProfiles(ctx, tenantID, limit, offset)
+func (profiles) ListProfiles(context.Context, string, int, int) ([]oauth2.Profile, error) {
+	return nil, oauth2.ErrNotConfigured
 }
 
 // freeLoopbackAddr is a 127.0.0.1 address with a port free a moment ago.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
@@ -85,8 +86,7 @@ func start(ctx context.Context, backend, dir string) (*instance, error) {
 		return nil, err
 	}
 	in.base = "http://" + ln.Addr().String()
-	httpapi.InstallErrors()
-	srv, err := tapis.New(tapis.Config{Stores: tapis.Stores{Tenancy: st, OAuth2: st}, KEK: seal.NewKey(),
+	srv, err := tapis.New(tapis.Config{Store: st, KEK: seal.NewKey(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		_ = ln.Close()
@@ -94,7 +94,7 @@ func start(ctx context.Context, backend, dir string) (*instance, error) {
 	}
 	in.srv = srv
 	in.cleanup = append(in.cleanup, func() { _ = srv.Close() })
-	if err := srv.ApplySeed(ctx, tapis.DevSeed(ln.Addr().String(), map[string]string{})); err != nil {
+	if err := devseed.Apply(ctx, srv, devseed.Dev(ln.Addr().String(), map[string]string{})); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func Serve(t testing.TB, opts ...func(*tapis.Config)) (*Env, string) {
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
 	st := memory.New()
-	env := newEnv(t, Stores(st), st, base, opts)
+	env := newEnv(t, st, st, base, opts)
 	srv := httptest.NewUnstartedServer(env.Handler)
 	_ = srv.Listener.Close()
 	srv.Listener = ln

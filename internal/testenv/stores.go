@@ -90,7 +90,7 @@ func onBunstore(t testing.TB, dsn string, opts ...func(*tapis.Config)) *Env {
 	st, err := bunstore.Open(ctx, dsn)
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
-	env := NewWithStores(t, tapis.Stores{Tenancy: st, OAuth2: st}, nil, opts...)
+	env := NewWithStore(t, st, nil, opts...)
 	t.Cleanup(func() { _ = st.Close() })
 	return env
 }

@@ -1,5 +1,5 @@
 // Package testenv builds a seeded library instance on the memory store for
-// tests: primary site "local", tenants admin and dev (DevSeed on host
+// tests: primary site "local", tenants admin and dev (devseed.DevAt on host
 // tapis.test), a third tenant "other" for isolation tests, fixed service
 // passwords and a clock tests can move.
 package testenv
@@ -22,6 +22,7 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/memory"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
 	"github.com/tapis-go/tapis/tenancy"
@@ -61,13 +62,14 @@ type Env struct {
 	Store   *memory.Store
 	Clock   *Clock
 	KEK     []byte
-	Stores  tapis.Stores
+	// Backend is the store every part of the instance comes from.
+	Backend tapis.Store
 }
 
 // SigningKey returns the current private signing key of a tenant.
 func (e *Env) SigningKey(t testing.TB, tenant string) (*rsa.PrivateKey, string) {
 	t.Helper()
-	keys, err := e.Stores.OAuth2.ListSigningKeys(context.Background(), tenant)
+	keys, err := e.Backend.ListSigningKeys(context.Background(), tenant)
 	require.NoError(t, err)
 	require.NotEmpty(t, keys)
 	s, err := seal.New(e.KEK)
@@ -77,32 +79,25 @@ func (e *Env) SigningKey(t testing.TB, tenant string) (*rsa.PrivateKey, string) 
 	return priv, keys[0].KID
 }
 
-// Stores returns the store set a Config needs, all backed by one value.
-func Stores(st interface {
-	tenancy.Store
-	oauth2.Store
-}) tapis.Stores {
-	return tapis.Stores{Tenancy: st, OAuth2: st}
-}
-
 // New starts a seeded instance on the memory store. Options edit the Config.
 func New(t testing.TB, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
 	st := memory.New()
-	return NewWithStores(t, Stores(st), st, opts...)
+	return NewWithStore(t, st, st, opts...)
 }
 
-// NewWithStores starts a seeded instance on the given stores.
-func NewWithStores(t testing.TB, stores tapis.Stores, mem *memory.Store, opts ...func(*tapis.Config)) *Env {
+// NewWithStore starts a seeded instance on st; mem is st when it is a
+// memory store (Env.Store), else nil.
+func NewWithStore(t testing.TB, st tapis.Store, mem *memory.Store, opts ...func(*tapis.Config)) *Env {
 	t.Helper()
-	return newEnv(t, stores, mem, "http://dev."+Host, opts)
+	return newEnv(t, st, mem, "http://dev."+Host, opts)
 }
 
 // newEnv starts a seeded instance with the dev tenant at devBase.
-func newEnv(t testing.TB, stores tapis.Stores, mem *memory.Store, devBase string, opts []func(*tapis.Config)) *Env {
+func newEnv(t testing.TB, st tapis.Store, mem *memory.Store, devBase string, opts []func(*tapis.Config)) *Env {
 	t.Helper()
 	clock := &Clock{}
-	cfg := tapis.Config{Stores: stores, KEK: seal.NewKey(), PasswordCost: bcrypt.MinCost, Now: clock.Now}
+	cfg := tapis.Config{Store: st, KEK: seal.NewKey(), PasswordCost: bcrypt.MinCost, Now: clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -111,17 +106,17 @@ func newEnv(t testing.TB, stores tapis.Stores, mem *memory.Store, devBase string
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	pw := map[string]string{}
-	for _, s := range tapis.AdminServices {
+	for _, s := range devseed.AdminServices() {
 		pw[s] = ServicePassword
 	}
-	seed := tapis.DevSeedAt(Host, devBase, pw)
-	seed.Tenants = append(seed.Tenants, tapis.TenantSpec("other", "local", "http://other."+Host, "tapis-dev@example.org", "otheradmin", "authenticator"))
+	seed := devseed.DevAt(Host, devBase, pw)
+	seed.Tenants = append(seed.Tenants, devseed.TenantSpec("other", "local", "http://other."+Host, "tapis-dev@example.org", "otheradmin", "authenticator"))
 	seed.Accounts = append(seed.Accounts,
-		tapis.SeedAccount{TenantID: "other", Username: "testuser1", AccountType: tenancy.AccountUser, Password: "testuser1"})
-	require.NoError(t, srv.ApplySeed(context.Background(), seed))
+		devseed.Account{TenantID: "other", Username: "testuser1", AccountType: tenancy.AccountUser, Password: "testuser1"})
+	require.NoError(t, devseed.Apply(context.Background(), srv, seed))
 	h, api, err := srv.HandlerAPI()
 	require.NoError(t, err)
-	return &Env{Server: srv, Handler: h, API: api, Store: mem, Clock: clock, KEK: kek, Stores: stores}
+	return &Env{Server: srv, Handler: h, API: api, Store: mem, Clock: clock, KEK: kek, Backend: st}
 }
 
 // Token mints a token directly (no HTTP) and returns the pair.

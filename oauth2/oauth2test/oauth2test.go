@@ -1,4 +1,7 @@
-// Package oauth2test is the conformance suite every oauth2.Store adapter runs.
+// Package oauth2test holds the conformance suites every adapter of the
+// oauth2 stores runs: RunStoreTests (oauth2.Store), RunAuthStoreTests
+// (oauth2.AuthStore) and RunAttemptStoreTests (oauth2.AttemptStore), so that
+// memory, SQLite and PostgreSQL give the same answers.
 package oauth2test
 
 import (

@@ -26,7 +26,7 @@ import (
 // escape characters as data, 0 to 2 sort keys, limit, skip, startAfter-like
 // conditions and the other ListFilter fields — and requires that
 // ListSystems and CountSystems give exactly what search.Eval,
-// search.CompareRows and systems.ByID give over the same rows in memory.
+// search.CompareRows and systems.ByID() give over the same rows in memory.
 //
 // search.Eval is an independent oracle for the SQL stores only: a store
 // that filters with search.Eval itself (the memory store) runs
@@ -334,7 +334,7 @@ func (g *randGen) systems(tenant, prefix string, count int) []systems.System {
 		s.Description = strings.Join(words, pick(g.r, []string{" ", "", "-"}))
 		s.Enabled = g.chance(2)
 		s.EffectiveUserID = pick(g.r, []string{"${apiUserId}", "alice", "Alice", "svc_1", ""})
-		s.DefaultAuthnMethod = pick(g.r, systems.AuthnMethods)
+		s.DefaultAuthnMethod = pick(g.r, systems.AuthnMethods())
 		s.BucketName, s.RootDir, s.ProxyHost, s.DTNSystemID = g.str(), g.str(), g.str(), g.str()
 		s.MPICmd, s.JobWorkingDir, s.BatchDefaultLogicalQueue = g.str(), g.str(), g.str()
 		s.BatchSchedulerProfile, s.ImportRefID, s.UUID = g.str(), g.str(), g.str()
@@ -343,7 +343,7 @@ func (g *randGen) systems(tenant, prefix string, count int) []systems.System {
 		s.EnableCmdPrefix, s.AllowChildren = g.chance(2), g.chance(2)
 		s.Deleted = g.chance(5)
 		if !g.chance(4) {
-			s.BatchScheduler = pick(g.r, systems.Schedulers)
+			s.BatchScheduler = pick(g.r, systems.Schedulers())
 		}
 		if g.chance(4) && i > 0 {
 			s.ParentID = out[g.r.IntN(len(out))].ID

@@ -36,7 +36,7 @@ func RunSearchTests(t *testing.T, newStore func(t *testing.T) systems.Store) {
 		o.Tenant, o.Owner = "other", "intruder"
 		require.NoError(t, st.CreateSystem(ctx, o, History("other", o.ID, systems.OpCreate, `{}`)))
 	}
-	lim := search.DefaultLimits
+	lim := search.DefaultLimits()
 	q := func(s string) search.Node {
 		n, err := search.ParseQuery(s, systems.SearchSchema, lim)
 		require.NoError(t, err, s)
@@ -183,7 +183,7 @@ func expectRows(rows []systems.System, f systems.ListFilter) []systems.System {
 		}
 		out = append(out, s)
 	}
-	orders := append(slices.Clone(f.Order), systems.ByID)
+	orders := append(slices.Clone(f.Order), systems.ByID())
 	slices.SortFunc(out, func(a, b systems.System) int { return search.CompareRows(systems.Row(a), systems.Row(b), orders) })
 	out = out[min(f.Skip, len(out)):]
 	if f.Limit > 0 && f.Limit < len(out) {

@@ -1,5 +1,8 @@
-// Package systemstest is the conformance suite every systems.Store adapter
-// runs, so that memory, SQLite and PostgreSQL give the same answers.
+// Package systemstest holds the conformance suites every adapter of the
+// systems stores runs (RunStoreTests and RunSearchTests for systems.Store,
+// with a random differential search oracle; RunAccessStoreTests;
+// RunGlobusSessionTests), so that memory, SQLite and PostgreSQL give the
+// same answers.
 //
 // The contract it checks, beyond the comments of systems.Store:
 //

@@ -1,4 +1,9 @@
-package tapis
+// Package devseed fills a Server's registry from a declarative Seed: sites,
+// owners, LDAP objects and tenants in the wire shapes of the Tenants API,
+// password accounts and OAuth2 clients. examples/server reads its -config
+// file into a Seed; Dev and DevAt are the development fixtures of its -dev
+// flag and of the tests, never for a real deployment.
+package devseed
 
 import (
 	"context"
@@ -11,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/httpapi"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
@@ -25,14 +31,14 @@ type Seed struct {
 	Owners   []httpapi.OwnerJSON     `json:"owners,omitempty"`
 	LDAPs    []httpapi.LDAPJSON      `json:"ldaps,omitempty"`
 	Tenants  []httpapi.NewTenantJSON `json:"tenants,omitempty"`
-	Accounts []SeedAccount           `json:"accounts,omitempty"`
-	Clients  []SeedClient            `json:"clients,omitempty"`
+	Accounts []Account               `json:"accounts,omitempty"`
+	Clients  []Client                `json:"clients,omitempty"`
 }
 
-// SeedClient is an OAuth2 client registered for an owner. An empty
+// Client is an OAuth2 client registered for an owner. An empty
 // client_key with public false has one generated (and not shown: give one
 // to use the client); public clients have none and must use PKCE.
-type SeedClient struct {
+type Client struct {
 	TenantID    string `json:"tenant_id"`
 	Owner       string `json:"owner"`
 	ClientID    string `json:"client_id"`
@@ -43,8 +49,8 @@ type SeedClient struct {
 	Description string `json:"description,omitempty"`
 }
 
-// SeedAccount is a service account or a user of the built-in authenticator.
-type SeedAccount struct {
+// Account is a service account or a user of the built-in authenticator.
+type Account struct {
 	TenantID    string              `json:"tenant_id"`
 	Username    string              `json:"username"`
 	AccountType tenancy.AccountType `json:"account_type"`
@@ -57,9 +63,10 @@ type SeedAccount struct {
 	HashCost int `json:"-"`
 }
 
-// ApplySeed creates what the seed describes and does not exist yet.
-func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
-	ten := s.tenancy
+// Apply creates in srv what seed describes and does not exist yet, and
+// (re)sets the accounts' passwords.
+func Apply(ctx context.Context, srv *tapis.Server, seed Seed) error {
+	ten := srv.Tenancy()
 	skip := func(err error) error {
 		if errors.Is(err, tenancy.ErrAlreadyExists) {
 			return nil
@@ -121,9 +128,9 @@ func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
 	for _, a := range seed.Accounts {
 		var err error
 		if a.HashCost > 0 {
-			err = s.tokens.Accounts.SetCost(ctx, a.TenantID, a.Username, a.AccountType, a.Password, a.HashCost)
+			err = srv.Tokens().Accounts.SetCost(ctx, a.TenantID, a.Username, a.AccountType, a.Password, a.HashCost)
 		} else {
-			err = s.tokens.Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password)
+			err = srv.Tokens().Accounts.Set(ctx, a.TenantID, a.Username, a.AccountType, a.Password)
 		}
 		if err != nil {
 			return fmt.Errorf("seed account %s@%s: %w", a.Username, a.TenantID, err)
@@ -132,7 +139,7 @@ func (s *Server) ApplySeed(ctx context.Context, seed Seed) error {
 	for _, c := range seed.Clients {
 		owner := tenancy.Principal{TenantID: c.TenantID, Username: c.Owner, AccountType: tenancy.AccountUser,
 			TokenTenantID: c.TenantID, TokenUsername: c.Owner}
-		_, _, err := s.oauth.CreateClient(ctx, owner, oauth2.NewClient{ClientID: c.ClientID, ClientKey: c.ClientKey,
+		_, _, err := srv.OAuth2().CreateClient(ctx, owner, oauth2.NewClient{ClientID: c.ClientID, ClientKey: c.ClientKey,
 			Public: c.Public, CallbackURL: c.CallbackURL, DisplayName: c.DisplayName, Description: c.Description})
 		if err := skip(err); err != nil {
 			return fmt.Errorf("seed client %s@%s: %w", c.ClientID, c.TenantID, err)
@@ -150,8 +157,11 @@ func TenantSpec(id, siteID, baseURL, owner, adminUser string, tokenGenServices .
 		TokenGenServices: tokenGenServices, Status: "active"}
 }
 
-// AdminServices are the service accounts -dev creates in the admin tenant.
-var AdminServices = []string{"tenants", "tokens", "authenticator", "systems", "files", "jobs", "apps"}
+// AdminServices returns the service accounts Dev creates in the admin
+// tenant.
+func AdminServices() []string {
+	return []string{"tenants", "tokens", "authenticator", "systems", "files", "jobs", "apps"}
+}
 
 // RandomPassword returns a 24-character random password.
 func RandomPassword() string {
@@ -162,23 +172,24 @@ func RandomPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DevSeed returns the development fixtures of the server start contract:
+// Dev returns the development fixtures of the server start contract:
 // primary site "local" with tenant URLs from the template
 // http://${tenant_id}.<host>; tenants "admin" (site admin tenant) and "dev";
 // users testuser1..testuser5 and testadmin (tenant admin) in dev with
 // passwords equal to their names; the AdminServices in admin with the given
-// passwords (random ones are drawn for missing names), all hashed at
-// bcrypt.MinCost (see SeedAccount.HashCost). Never for real deployments.
-func DevSeed(host string, servicePasswords map[string]string) Seed {
-	return DevSeedAt(host, "http://dev."+host, servicePasswords)
+// passwords (random ones are drawn for missing names, and recorded in
+// servicePasswords), all hashed at bcrypt.MinCost (see Account.HashCost).
+// Never for real deployments.
+func Dev(host string, servicePasswords map[string]string) Seed {
+	return DevAt(host, "http://dev."+host, servicePasswords)
 }
 
-// DevSeedAt is DevSeed with the dev tenant (the listener's default tenant)
+// DevAt is Dev with the dev tenant (the listener's default tenant)
 // at devBase. examples/server -dev passes the listener's own address
 // (http://127.0.0.1:8080), so every URL the dev tenant advertises — its
 // issuer, discovery documents, the Token Web App's callback — resolves
 // wherever the server is reachable, unlike a dev.localhost name.
-func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
+func DevAt(host, devBase string, servicePasswords map[string]string) Seed {
 	owner := "tapis-dev@example.org"
 	seed := Seed{
 		Owners: []httpapi.OwnerJSON{{Name: "Tapis development", Email: owner, Institution: "Tapis"}},
@@ -190,17 +201,17 @@ func DevSeedAt(host, devBase string, servicePasswords map[string]string) Seed {
 			TenantSpec("dev", "local", devBase, owner, "testadmin", "authenticator"),
 		},
 	}
-	for _, svc := range AdminServices {
+	for _, svc := range AdminServices() {
 		pw, ok := servicePasswords[svc]
 		if !ok {
 			pw = RandomPassword()
 			servicePasswords[svc] = pw
 		}
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService,
+		seed.Accounts = append(seed.Accounts, Account{TenantID: "admin", Username: svc, AccountType: tenancy.AccountService,
 			Password: pw, HashCost: bcrypt.MinCost})
 	}
 	for _, u := range []string{"testuser1", "testuser2", "testuser3", "testuser4", "testuser5", "testadmin"} {
-		seed.Accounts = append(seed.Accounts, SeedAccount{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser,
+		seed.Accounts = append(seed.Accounts, Account{TenantID: "dev", Username: u, AccountType: tenancy.AccountUser,
 			Password: u, HashCost: bcrypt.MinCost})
 	}
 	return seed

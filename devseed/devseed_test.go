@@ -1,4 +1,4 @@
-package tapis_test
+package devseed_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tapis-go/tapis"
+	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/internal/testenv"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
@@ -17,10 +18,10 @@ import (
 func TestSeedRegistersClientsIdempotently(t *testing.T) {
 	env := testenv.New(t)
 	ctx := context.Background()
-	seed := tapis.Seed{Clients: []tapis.SeedClient{{TenantID: "dev", Owner: "testuser1", ClientID: "portal",
+	seed := devseed.Seed{Clients: []devseed.Client{{TenantID: "dev", Owner: "testuser1", ClientID: "portal",
 		ClientKey: "portal-key-0123456789", CallbackURL: "https://portal.example.org/cb"}}}
-	require.NoError(t, env.Server.ApplySeed(ctx, seed))
-	require.NoError(t, env.Server.ApplySeed(ctx, seed), "applying twice changes nothing")
+	require.NoError(t, devseed.Apply(ctx, env.Server, seed))
+	require.NoError(t, devseed.Apply(ctx, env.Server, seed), "applying twice changes nothing")
 	pair, err := env.Server.OAuth2().Token(ctx, oauth2.TokenRequest{TenantID: "dev", GrantType: "password",
 		ClientID: "portal", ClientKey: "portal-key-0123456789", Username: "testuser2", Password: "testuser2"})
 	require.NoError(t, err)
@@ -28,8 +29,8 @@ func TestSeedRegistersClientsIdempotently(t *testing.T) {
 	_, err = env.Server.OAuth2().Token(ctx, oauth2.TokenRequest{TenantID: "dev", GrantType: "password",
 		ClientID: "portal", ClientKey: "wrong-key-0123456789", Username: "testuser2", Password: "testuser2"})
 	require.Error(t, err)
-	bad := tapis.Seed{Clients: []tapis.SeedClient{{TenantID: "dev", Owner: "testuser1", ClientID: "x", CallbackURL: "ftp://nope"}}}
-	assert.ErrorContains(t, env.Server.ApplySeed(ctx, bad), "callback_url")
+	bad := devseed.Seed{Clients: []devseed.Client{{TenantID: "dev", Owner: "testuser1", ClientID: "x", CallbackURL: "ftp://nope"}}}
+	assert.ErrorContains(t, devseed.Apply(ctx, env.Server, bad), "callback_url")
 }
 
 // TestDevSeedHashesCheaply: the -dev fixtures are hashed at bcrypt.MinCost
@@ -41,15 +42,15 @@ func TestDevSeedHashesCheaply(t *testing.T) {
 	env := testenv.New(t, func(c *tapis.Config) { c.PasswordCost = bcrypt.MinCost + 2 })
 	ctx := context.Background()
 	pw := map[string]string{}
-	seed := tapis.DevSeed("cost.test", pw)
-	seed.Accounts = append(seed.Accounts, tapis.SeedAccount{TenantID: "dev", Username: "real", AccountType: tenancy.AccountUser, Password: "a-real-password"})
-	require.NoError(t, env.Server.ApplySeed(ctx, seed))
+	seed := devseed.Dev("cost.test", pw)
+	seed.Accounts = append(seed.Accounts, devseed.Account{TenantID: "dev", Username: "real", AccountType: tenancy.AccountUser, Password: "a-real-password"})
+	require.NoError(t, devseed.Apply(ctx, env.Server, seed))
 	for _, c := range []struct {
 		tenant, user string
 		cost         int
 	}{{"dev", "testuser1", bcrypt.MinCost}, {"dev", "testadmin", bcrypt.MinCost}, {"admin", "tokens", bcrypt.MinCost},
 		{"dev", "real", bcrypt.MinCost + 2}} {
-		acct, err := env.Stores.OAuth2.GetAccount(ctx, c.tenant, c.user)
+		acct, err := env.Backend.GetAccount(ctx, c.tenant, c.user)
 		require.NoError(t, err)
 		cost, err := bcrypt.Cost(acct.PasswordHash)
 		require.NoError(t, err)

@@ -1,0 +1,148 @@
+package tapis
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/oauth2"
+	"github.com/tapis-go/tapis/systems"
+	"github.com/tapis-go/tapis/tenancy"
+)
+
+// housekeeping forgets, every ten minutes, what expired: revocations of
+// expired tokens, authorization and device codes, refresh records.
+func (s *Server) housekeeping() {
+	defer close(s.done)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			// Redeemed codes are kept while the tokens they produced may live,
+			// so a late replay still revokes them.
+			keep := s.cfg.MaxRefreshTTL
+			if keep <= 0 {
+				keep = 90 * 24 * time.Hour
+			}
+			now := s.cfg.Now()
+			for _, purge := range []struct {
+				what string
+				fn   func(context.Context, time.Time) (int, error)
+				at   time.Time
+			}{
+				{"revocations", s.cfg.Stores.Tokens.PurgeRevocations, now.Add(-s.cfg.Leeway)},
+				{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
+				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
+				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
+				{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
+				{"Globus sessions", s.purgeGlobusSessions, now},
+			} {
+				if n, err := purge.fn(ctx, purge.at); err != nil {
+					s.log.Error("purging expired "+purge.what+" failed", "err", err)
+				} else if n > 0 {
+					s.log.Debug("purged expired "+purge.what, "count", n)
+				}
+			}
+			if s.cfg.Stores.Optimizer != nil {
+				if err := s.cfg.Stores.Optimizer.Optimize(ctx); err != nil {
+					s.log.Error("refreshing the planner statistics failed", "err", err)
+				}
+			}
+			cancel()
+		}
+	}
+}
+
+// purgeGlobusSessions forgets expired Globus authorizations, if any store
+// keeps them.
+func (s *Server) purgeGlobusSessions(ctx context.Context, before time.Time) (int, error) {
+	if s.cfg.Stores.GlobusSessions == nil {
+		return 0, nil
+	}
+	return s.cfg.Stores.GlobusSessions.PurgeGlobusSessions(ctx, before)
+}
+
+// Tenancy returns the sites-and-tenants service, for use without HTTP.
+func (s *Server) Tenancy() *tenancy.Service { return s.tenancy }
+
+// Tokens returns the token service, for use without HTTP.
+func (s *Server) Tokens() *oauth2.TokenService { return s.tokens }
+
+// OAuth2 returns the OAuth2 authenticator (clients, grants, consent), for
+// use without HTTP.
+func (s *Server) OAuth2() *oauth2.Provider { return s.oauth }
+
+// Systems returns the Systems service, for use without HTTP.
+func (s *Server) Systems() *systems.Service { return s.systems }
+
+func (s *Server) services() httpapi.Services {
+	return httpapi.Services{Tenancy: s.tenancy, Tokens: s.tokens, OAuth2: s.oauth, Systems: s.systems, Sessions: s.sealer}
+}
+
+func (s *Server) options() httpapi.Options {
+	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
+		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
+}
+
+// Register adds every Tapis operation to the caller's huma API. They answer
+// in the Tapis envelope, huma's own validation errors included; the API's
+// other operations keep their errors (see package httpapi).
+func (s *Server) Register(api huma.API) error {
+	return httpapi.Register(api, s.services(), s.options())
+}
+
+// Handler returns a stand-alone handler with the OpenAPI document at
+// /openapi.json and docs at /docs.
+func (s *Server) Handler() http.Handler {
+	h, _, err := s.HandlerAPI()
+	if err != nil {
+		panic(err) // New checked every dependency Register needs
+	}
+	return h
+}
+
+// HandlerAPI is Handler that also returns the huma API (for its OpenAPI).
+func (s *Server) HandlerAPI() (http.Handler, huma.API, error) {
+	return httpapi.NewHandler(s.services(), s.options())
+}
+
+// RewrapSecrets re-seals, under the current KEK, every signing key and
+// stored credential an older KEK (Config.PreviousKEKs) still wraps. Run it
+// after rotating the KEK; once it returns, the previous KEKs can go. It
+// returns how many values changed.
+func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
+	reg, err := s.tenancy.Registry(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, t := range reg.Tenants() {
+		n, err := s.keys.RewrapKeys(ctx, t.ID)
+		if err != nil {
+			return total, fmt.Errorf("tapis: rewrap signing keys of %s: %w", t.ID, err)
+		}
+		total += n
+	}
+	n, err := s.cfg.Stores.Rewrap.RewrapCredentials(ctx, s.sealer)
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("tapis: rewrap credentials: %w", err)
+	}
+	return total, nil
+}
+
+// Close stops background work. It does not close the stores, which belong
+// to the caller.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
