@@ -94,6 +94,7 @@ func TestKeysWiredInOneDirection(t *testing.T) {
 
 	tenantAdmin := tenancy.Principal{TenantID: "dev", Username: dev.AdminUser, AccountType: tenancy.AccountUser,
 		TokenTenantID: "dev", TokenUsername: dev.AdminUser}
+	now = now.Add(time.Minute) // the new key is newer: the store lists newest first
 	_, err = tok.RotateKeys(ctx, tenantAdmin, "dev")
 	require.NoError(t, err)
 	after, err := st.ListSigningKeys(ctx, "dev")
