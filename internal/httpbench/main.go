@@ -39,6 +39,7 @@ type options struct {
 	startReps  int
 	grant      bool
 	cpuProfile string
+	dex        string
 }
 
 func main() {
@@ -62,6 +63,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.startReps, "start-reps", 3, "starts per cold-start figure (the median is shown)")
 	fs.BoolVar(&o.grant, "grant", true, "measure the password grant beside bcrypt + 2 signs")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles of the authenticated GET row (c=8, first N) to FILE.BACKEND and of the search row to FILE.search.BACKEND")
+	fs.StringVar(&o.dex, "dex", os.Getenv("TAPIS_BENCH_DEX"), "a Dex binary: measure the password and refresh grants beside it [$TAPIS_BENCH_DEX]")
 	brief := fs.Bool("brief", false, "a short run for CI: -systems 10000 -large 0 -duration 1s -rounds 1")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,6 +98,13 @@ func run(args []string, out io.Writer) error {
 		if err := measureGrant(ctx, o, t); err != nil {
 			return fmt.Errorf("password grant: %w", err)
 		}
+	}
+	if o.grant && o.dex != "" {
+		if err := measureDex(ctx, o, t, o.dex); err != nil {
+			return fmt.Errorf("grants beside Dex: %w", err)
+		}
+	} else if o.grant {
+		fmt.Fprintln(out, "grants beside Dex: skipped, -dex / TAPIS_BENCH_DEX not set (the module proxy serves no current Dex)")
 	}
 	if o.coldStart {
 		if err := measureColdStart(ctx, t, max(1, o.startReps)); err != nil {
