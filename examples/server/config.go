@@ -26,6 +26,7 @@ const kekSize = 32
 // options are the parsed flags (and their TAPIS_* environment equivalents).
 type options struct {
 	addr          string
+	metricsAddr   string // "" = no metrics listener
 	data          string
 	db            string
 	dev           bool
@@ -55,7 +56,8 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	var logLevel string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(usageOut)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port (the API, /livez and /readyz)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen address host:port of a second listener serving Prometheus metrics at /metrics (default: off)")
 	fs.StringVar(&o.data, "data", "./tapis-data", "data directory (SQLite database, KEK file); created 0700")
 	fs.StringVar(&o.db, "db", "", "database DSN: sqlite:PATH or postgres://... (default sqlite:<data>/tapis.db)")
 	fs.BoolVar(&o.dev, "dev", false, "seed the development fixtures and print their credentials (never in production)")
