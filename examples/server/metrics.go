@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// MetricsPath is where the metrics listener serves the registry.
+// metricsPath is where the metrics listener serves the registry.
 const metricsPath = "/metrics"
 
 // newRegistry is the server's own registry (never Prometheus' global one):
@@ -62,7 +63,7 @@ func listenMetrics(o *options) (net.Listener, error) {
 	if o.metricsAddr == "" {
 		return nil, nil
 	}
-	if o.metricsAddr == o.addr {
+	if o.metricsAddr == o.addr && !strings.HasSuffix(o.addr, ":0") {
 		return nil, errors.New("-metrics-addr must differ from -addr: metrics have their own listener")
 	}
 	ln, err := net.Listen("tcp", o.metricsAddr)
