@@ -166,7 +166,12 @@ func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
 // Close stops background work. It does not close the stores, which belong
 // to the caller.
 func (s *Server) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		if s.metrics != nil { // a new Server may take the registry
+			s.metrics.Unregister(s.cfg.Metrics)
+		}
+	})
 	<-s.done
 	return nil
 }

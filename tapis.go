@@ -259,7 +259,9 @@ type Config struct {
 	// requests by operation and status with their latency, tokens minted,
 	// attempts at secrets and 429s by door, the verified-token cache, host
 	// checks by outcome). Nil turns them off; nothing is ever registered
-	// with Prometheus' global registry. The process-wide collectors belong
+	// with Prometheus' global registry. One Server per Registerer (wrap it
+	// with prometheus.WrapRegistererWithPrefix to share); Close
+	// unregisters them. The process-wide collectors belong
 	// to the program: collectors.NewGoCollector, NewProcessCollector and
 	// NewDBStatsCollector over the store's *sql.DB (bunstore's DB().DB), as
 	// examples/server does.

@@ -99,7 +99,7 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 	}
 	var errs []error
 	var done []prometheus.Collector
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.minted, m.attempts, m.cacheLookups, m.invalidations, m.hostChecks} {
+	for _, c := range m.collectors() {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, fmt.Errorf("metrics: %w", err))
 			continue
@@ -113,6 +113,18 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 		return err
 	}
 	return nil
+}
+
+// Unregister removes every family from reg (a closed Server's, so that
+// a new one may take the registry).
+func (m *Metrics) Unregister(reg prometheus.Registerer) {
+	for _, c := range m.collectors() {
+		reg.Unregister(c)
+	}
+}
+
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.requests, m.latency, m.minted, m.attempts, m.cacheLookups, m.invalidations, m.hostChecks}
 }
 
 // ObserveRequest implements httpapi.RequestObserver. A method outside the

@@ -214,7 +214,6 @@ func TestOneRegistryPerServer(t *testing.T) {
 	srv, err := tapis.New(tapis.Config{Store: st, KEK: make([]byte, 32),
 		Metrics: prometheus.WrapRegistererWithPrefix("second_", reg)})
 	require.NoError(t, err)
-	require.NoError(t, srv.Close())
 	fams, err := reg.Gather()
 	require.NoError(t, err)
 	names := map[string]bool{}
@@ -222,6 +221,21 @@ func TestOneRegistryPerServer(t *testing.T) {
 		names[f.GetName()] = true
 	}
 	assert.True(t, names["tapis_login_attempts_total"] && names["second_tapis_login_attempts_total"], "%v", names)
+	require.NoError(t, srv.Close())
+	fams, err = reg.Gather()
+	require.NoError(t, err)
+	for _, f := range fams {
+		assert.NotContains(t, f.GetName(), "second_", "a closed Server's families are gone")
+	}
+
+	// A closed Server leaves the registry to the next one.
+	own := prometheus.NewRegistry()
+	first, err := tapis.New(tapis.Config{Store: st, KEK: make([]byte, 32), Metrics: own})
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+	next, err := tapis.New(tapis.Config{Store: st, KEK: make([]byte, 32), Metrics: own})
+	require.NoError(t, err, "the closed Server unregistered its families")
+	require.NoError(t, next.Close())
 }
 
 // A client's invented method or a status outside the usual set never adds
