@@ -11,7 +11,7 @@
 // Every flag has an environment equivalent, TAPIS_ + the flag name in upper
 // case with '-' as '_' (TAPIS_ADDR, TAPIS_DATA, TAPIS_DB, TAPIS_DEV,
 // TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
-// TAPIS_LOG_LEVEL, TAPIS_METRICS_ADDR); a flag on the command line wins
+// TAPIS_LOG_LEVEL, TAPIS_METRICS_ADDR, TAPIS_TRUSTED_PROXIES); a flag on the command line wins
 // over its variable.
 //
 // The listener answers the probes GET /livez (the process serves) and
@@ -182,6 +182,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		HostVerifier:   verifier,
 		HostEvaluator:  evaluator,
 		Globus:         globus,
+		TrustedProxies: o.trustedProxies,
 		Metrics:        metricsReg,
 		Logger:         log,
 	})
