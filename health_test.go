@@ -17,15 +17,15 @@ import (
 	"github.com/tapis-go/tapis/internal/testenv"
 )
 
-// A program's own readiness condition (part A's KEK guard joins the same
-// way) is run by /readyz after the Server's database check: while it
-// fails the instance takes no traffic, and the answer names it.
+// A program's own readiness condition is run by /readyz after the
+// Server's database check: while it fails the instance takes no traffic,
+// and the answer names it.
 func TestReadyzRunsTheProgramsChecks(t *testing.T) {
-	var sealed atomic.Bool
+	var up atomic.Bool
 	env := testenv.New(t, func(c *tapis.Config) {
-		c.ReadyChecks = []tapis.ReadyCheck{{Name: "kek", Check: func(context.Context) error {
-			if !sealed.Load() {
-				return errors.New("the KEK does not open the canary")
+		c.ReadyChecks = []tapis.ReadyCheck{{Name: "upstream", Check: func(context.Context) error {
+			if !up.Load() {
+				return errors.New("the upstream canary does not answer")
 			}
 			return nil
 		}}}
@@ -34,7 +34,7 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	for _, c := range env.Server.ReadyChecks() {
 		names = append(names, c.Name)
 	}
-	assert.Equal(t, []string{"database", "kek"}, names, "the Server's own check first")
+	assert.Equal(t, []string{"database", "upstream"}, names, "the Server's own check first")
 
 	body := func(r testenv.Response) map[string]any {
 		var m map[string]any
@@ -43,7 +43,7 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	}
 	r := env.Do(t, testenv.Request{Method: "GET", Path: "/readyz"})
 	assert.Equal(t, http.StatusServiceUnavailable, r.Code)
-	assert.Equal(t, map[string]any{"status": "fail", "checks": map[string]any{"database": "ok", "kek": "fail"}}, body(r))
+	assert.Equal(t, map[string]any{"status": "fail", "checks": map[string]any{"database": "ok", "upstream": "fail"}}, body(r))
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	assert.NotContains(t, string(r.Raw), "canary", "the cause is logged, not answered")
 
@@ -52,10 +52,10 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.Code)
 	assert.Equal(t, map[string]any{"status": "ok", "checks": map[string]any{}}, body(r))
 
-	sealed.Store(true)
+	up.Store(true)
 	r = env.Do(t, testenv.Request{Method: "GET", Path: "/readyz"})
 	assert.Equal(t, http.StatusOK, r.Code)
-	assert.Equal(t, map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "kek": "ok"}}, body(r))
+	assert.Equal(t, map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "upstream": "ok"}}, body(r))
 
 	// An embedder mounting the probes itself gets the same answers.
 	rec := httptest.NewRecorder()
@@ -73,14 +73,16 @@ func TestReadyChecksAreValidated(t *testing.T) {
 		{Name: "", Check: ok},
 		{Name: "database", Check: ok},
 		{Name: "kek", Check: ok},
-		{Name: "kek"},
+		{Name: "upstream", Check: ok},
+		{Name: "upstream"},
 	}})
 	require.Error(t, err)
 	for _, want := range []string{
 		"Config.ReadyChecks[0] has no Name",
 		`Config.ReadyChecks[1]: the name "database" is taken`,
-		`Config.ReadyChecks[3]: the name "kek" is taken`,
-		`Config.ReadyChecks[3] ("kek") has no Check`,
+		`Config.ReadyChecks[2]: the name "kek" is taken`,
+		`Config.ReadyChecks[4]: the name "upstream" is taken`,
+		`Config.ReadyChecks[4] ("upstream") has no Check`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}

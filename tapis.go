@@ -268,7 +268,8 @@ type Config struct {
 	Metrics prometheus.Registerer
 	// ReadyChecks are the embedding program's own conditions for taking
 	// traffic, run by GET /readyz after the Server's (see
-	// Server.ReadyChecks). Each needs a Name, unique, and a Check.
+	// Server.ReadyChecks). Each needs a Name, unique and not one of the
+	// Server's ("database", "kek"), and a Check.
 	ReadyChecks []ReadyCheck
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -398,7 +399,9 @@ func New(cfg Config) (*Server, error) {
 // and every name given twice.
 func checkReadyChecks(checks []ReadyCheck) []error {
 	var out []error
-	seen := map[string]bool{"database": true} // the Server's own
+	// The Server's own: the store's ping, and the KEK guard (issue 14,
+	// part A) once it joins s.ready as "kek".
+	seen := map[string]bool{"database": true, "kek": true}
 	for i, c := range checks {
 		switch {
 		case c.Name == "":

@@ -31,7 +31,7 @@ import (
 // Namespace prefixes every family's name.
 const Namespace = "tapis"
 
-// LatencyBuckets are the request latency histogram's upper bounds in
+// latencyBuckets are the request latency histogram's upper bounds in
 // seconds: from a cached token check (about a millisecond) over a bcrypt
 // (tens of milliseconds) to a host check's deadline (30s).
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
