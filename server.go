@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -88,19 +89,42 @@ func (s *Server) services() httpapi.Services {
 }
 
 func (s *Server) options() httpapi.Options {
-	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
-		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
+	o := httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
+		TrustedProxies: s.cfg.TrustedProxies, Health: s.health, Logger: s.log}
+	if s.metrics != nil { // never a nil *Metrics in the interface
+		o.Observer = s.metrics
+	}
+	return o
 }
+
+// ReadyChecks returns the conditions GET /readyz requires, in order: the
+// Server's own ("database" when the store can be pinged), then
+// Config.ReadyChecks.
+func (s *Server) ReadyChecks() []ReadyCheck { return slices.Clone(s.ready) }
+
+// Livez is the liveness probe Handler serves at /livez: 200 while the
+// process answers. A program embedding the Server with Register mounts it
+// (and Readyz) where its orchestrator asks.
+func (s *Server) Livez() http.Handler { return s.health.Livez() }
+
+// Readyz is the readiness probe Handler serves at /readyz: 200
+// {"status":"ok","checks":{...}} while every ReadyCheck passes, else 503
+// naming the failing ones (their errors are logged, never answered).
+func (s *Server) Readyz() http.Handler { return s.health.Readyz() }
 
 // Register adds every Tapis operation to the caller's huma API. They answer
 // in the Tapis envelope, huma's own validation errors included; the API's
-// other operations keep their errors (see package httpapi).
+// other operations keep their errors (see package httpapi). With
+// Config.Metrics they are counted; the probes (Livez, Readyz), the
+// OpenAPI documents and the pages of the stand-alone Handler are not
+// added.
 func (s *Server) Register(api huma.API) error {
 	return httpapi.Register(api, s.services(), s.options())
 }
 
 // Handler returns a stand-alone handler with the OpenAPI document at
-// /openapi.json and docs at /docs.
+// /openapi.json, docs at /docs, and the probes /livez and /readyz (outside
+// the Tapis envelope: plain JSON, Cache-Control: no-store).
 func (s *Server) Handler() http.Handler {
 	h, _, err := s.HandlerAPI()
 	if err != nil {
@@ -142,7 +166,12 @@ func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
 // Close stops background work. It does not close the stores, which belong
 // to the caller.
 func (s *Server) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		if s.metrics != nil { // a new Server may take the registry
+			s.metrics.Unregister(s.cfg.Metrics)
+		}
+	})
 	<-s.done
 	return nil
 }

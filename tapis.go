@@ -20,8 +20,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/hostcheck"
+	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/metrics"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/seal"
 	"github.com/tapis-go/tapis/systems"
@@ -65,6 +69,7 @@ type Store interface {
 	credentials.Auditor
 	CredentialRewrapper
 	Optimizer
+	Pinger
 	// Vault returns the credential vault, sealing each credential with sealer.
 	Vault(sealer *seal.Sealer) credentials.Vault
 	// GlobusSessions returns the started Globus authorizations, sealing each
@@ -100,12 +105,21 @@ type Stores struct {
 	// Optimizer refreshes the store's query-planner statistics during
 	// housekeeping; optional (nil: nothing to refresh).
 	Optimizer Optimizer
+	// Ping tells whether the database answers: the "database" check of
+	// GET /readyz. Optional (nil: no such check).
+	Ping Pinger
 }
 
 // Optimizer is a store that keeps query-planner statistics fresh (bunstore:
 // SQLite's ANALYZE, bounded; memory: nothing to do).
 type Optimizer interface {
 	Optimize(ctx context.Context) error
+}
+
+// Pinger is a store that can tell whether its database answers (bunstore:
+// a round trip on one pooled connection; memory: always).
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // fill sets every nil part from st, sealing with sealer (the sealed parts
@@ -146,6 +160,9 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	}
 	if s.Optimizer == nil {
 		s.Optimizer = st
+	}
+	if s.Ping == nil {
+		s.Ping = st
 	}
 }
 
@@ -238,9 +255,28 @@ type Config struct {
 	// SystemsAuthorizer decides who may do what to a system; default
 	// systems.AccessPolicy (owners, tenant admins, permissions, shares).
 	SystemsAuthorizer systems.Authorizer
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// Metrics, when set, receives the server's metrics (package metrics:
+	// requests by operation and status with their latency, tokens minted,
+	// attempts at secrets and 429s by door, the verified-token cache, host
+	// checks by outcome). Nil turns them off; nothing is ever registered
+	// with Prometheus' global registry. One Server per Registerer (wrap it
+	// with prometheus.WrapRegistererWithPrefix to share); Close
+	// unregisters them. The process-wide collectors belong
+	// to the program: collectors.NewGoCollector, NewProcessCollector and
+	// NewDBStatsCollector over the store's *sql.DB (bunstore's DB().DB), as
+	// examples/server does.
+	Metrics prometheus.Registerer
+	// ReadyChecks are the embedding program's own conditions for taking
+	// traffic, run by GET /readyz after the Server's (see
+	// Server.ReadyChecks). Each needs a Name, unique and not one of the
+	// Server's ("database", "kek"), and a Check.
+	ReadyChecks []ReadyCheck
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
+
+// ReadyCheck is one named condition for taking traffic (GET /readyz).
+type ReadyCheck = httpapi.ReadyCheck
 
 // Server is a configured library instance.
 type Server struct {
@@ -253,6 +289,9 @@ type Server struct {
 	sealer  *seal.Sealer
 	limiter *oauth2.Limiter
 	log     *slog.Logger
+	metrics *metrics.Metrics // nil without Config.Metrics
+	ready   []ReadyCheck
+	health  *httpapi.Health
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -283,6 +322,7 @@ func New(cfg Config) (*Server, error) {
 			problems = append(problems, fmt.Errorf("tapis: Config.Authenticators[%d] is nil", i))
 		}
 	}
+	problems = append(problems, checkReadyChecks(cfg.ReadyChecks)...)
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
@@ -296,11 +336,21 @@ func New(cfg Config) (*Server, error) {
 		cfg.DefaultTenant = "dev"
 	}
 	st := cfg.Stores
-	limiter := oauth2.NewLimiter(oauth2.LimiterConfig{Store: st.Attempts, MaxFailures: cfg.MaxLoginFailures,
-		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now})
-	tcfg := oauth2.TokenConfig{Store: st.Tokens, Limiter: limiter, SiteID: cfg.SiteID,
+	lcfg := oauth2.LimiterConfig{Store: st.Attempts, MaxFailures: cfg.MaxLoginFailures,
+		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now}
+	tcfg := oauth2.TokenConfig{Store: st.Tokens, SiteID: cfg.SiteID,
 		DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL, MaxAccessTTL: cfg.MaxAccessTTL,
 		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now}
+	verifier := cfg.HostVerifier
+	var m *metrics.Metrics
+	if cfg.Metrics != nil {
+		m = metrics.New() // registered last, once nothing else can fail
+		// Set only here: a nil *Metrics in an interface would not be nil.
+		lcfg.Observer, tcfg.Minted, tcfg.CacheEvents = m, m, m
+		verifier = m.Verifier(verifier)
+	}
+	limiter := oauth2.NewLimiter(lcfg)
+	tcfg.Limiter = limiter
 	keys, err := oauth2.NewKeyManager(oauth2.KeyConfig{Store: st.Tokens, Sealer: sealer, Overlap: tcfg.KeyOverlap(),
 		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
@@ -323,13 +373,46 @@ func New(cfg Config) (*Server, error) {
 	}
 	sys, err := systems.NewService(systems.Config{Store: st.Systems, Access: st.Access, Tenancy: ten,
 		Authorizer: cfg.SystemsAuthorizer, Vault: credentials.Audited(st.Vault, st.Audit, cfg.Now),
-		Verifier: cfg.HostVerifier, Evaluator: cfg.HostEvaluator, HostKeys: st.HostKeys, Globus: cfg.Globus,
+		Verifier: verifier, Evaluator: cfg.HostEvaluator, HostKeys: st.HostKeys, Globus: cfg.Globus,
 		GlobusSessions: st.GlobusSessions, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
-		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+		limiter: limiter, log: cfg.Logger, metrics: m, stop: make(chan struct{}), done: make(chan struct{})}
+	// The Server's own conditions first, then the program's.
+	if st.Ping != nil {
+		s.ready = append(s.ready, ReadyCheck{Name: "database", Check: st.Ping.Ping})
+	}
+	s.ready = append(s.ready, cfg.ReadyChecks...)
+	s.health = httpapi.NewHealth(s.ready, cfg.Logger)
+	if m != nil {
+		if err := m.Register(cfg.Metrics); err != nil {
+			return nil, fmt.Errorf("tapis: Config.Metrics: %w", err)
+		}
+	}
 	go s.housekeeping()
 	return s, nil
+}
+
+// checkReadyChecks names every ReadyCheck without a name or a function,
+// and every name given twice.
+func checkReadyChecks(checks []ReadyCheck) []error {
+	var out []error
+	// The Server's own: the store's ping, and the KEK guard (issue 14,
+	// part A) once it joins s.ready as "kek".
+	seen := map[string]bool{"database": true, "kek": true}
+	for i, c := range checks {
+		switch {
+		case c.Name == "":
+			out = append(out, fmt.Errorf("tapis: Config.ReadyChecks[%d] has no Name", i))
+		case seen[c.Name]:
+			out = append(out, fmt.Errorf("tapis: Config.ReadyChecks[%d]: the name %q is taken", i, c.Name))
+		}
+		seen[c.Name] = true
+		if c.Check == nil {
+			out = append(out, fmt.Errorf("tapis: Config.ReadyChecks[%d] (%q) has no Check", i, c.Name))
+		}
+	}
+	return out
 }

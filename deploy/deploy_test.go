@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,6 +102,10 @@ func TestManifests(t *testing.T) {
 	assert.Equal(t, "/livez", c.LivenessProbe.HTTPGet.Path)
 	assert.Contains(t, ports, c.ReadinessProbe.HTTPGet.Port.StrVal)
 	assert.Contains(t, c.Args, "-metrics-addr")
+	ann := dep.Spec.Template.Annotations
+	assert.Equal(t, "true", ann["prometheus.io/scrape"])
+	assert.Equal(t, "/metrics", ann["prometheus.io/path"])
+	assert.Equal(t, strconv.Itoa(int(ports["metrics"])), ann["prometheus.io/port"], "the annotation names the metrics port")
 
 	// The DSN and the KEK come from Secrets, never from the manifest.
 	env := map[string]corev1.EnvVar{}

@@ -24,6 +24,30 @@ var (
 	ErrUnsupported      = errors.New("this authentication method cannot be checked")
 )
 
+// Outcome names the class of a check's result for an operator's counts:
+// "ok" for nil, the class of a classified failure (bad_credential,
+// host_key_mismatch, unreachable, timeout, rootdir_missing,
+// forbidden_address, unsupported), else "error". The names are a fixed
+// set, whatever the error says.
+func Outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{ErrBadCredential, "bad_credential"}, {ErrHostKeyMismatch, "host_key_mismatch"},
+		{ErrForbiddenAddress, "forbidden_address"}, {ErrTimeout, "timeout"}, {ErrUnreachable, "unreachable"},
+		{ErrRootDirMissing, "rootdir_missing"}, {ErrUnsupported, "unsupported"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "error"
+}
+
 // Target is what a check connects to, taken from a system definition.
 type Target struct {
 	Tenant      string

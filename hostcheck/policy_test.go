@@ -3,6 +3,7 @@ package hostcheck_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -429,4 +430,23 @@ func TestDialErrors(t *testing.T) {
 	cancel()
 	_, err = p.Dial(cctx, "tcp", addr)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// Outcome gives each classified failure its fixed name, wrapped or not,
+// and never the error's own text (an operator's label set stays bounded).
+func TestOutcome(t *testing.T) {
+	assert.Equal(t, "ok", hostcheck.Outcome(nil))
+	for err, want := range map[error]string{
+		hostcheck.ErrBadCredential:                             "bad_credential",
+		hostcheck.ErrHostKeyMismatch:                           "host_key_mismatch",
+		hostcheck.ErrUnreachable:                               "unreachable",
+		hostcheck.ErrTimeout:                                   "timeout",
+		hostcheck.ErrRootDirMissing:                            "rootdir_missing",
+		hostcheck.ErrForbiddenAddress:                          "forbidden_address",
+		hostcheck.ErrUnsupported:                               "unsupported",
+		errors.New("ssh: handshake failed: secret-ish detail"): "error",
+	} {
+		assert.Equal(t, want, hostcheck.Outcome(err), "%v", err)
+		assert.Equal(t, want, hostcheck.Outcome(fmt.Errorf("dial 10.0.0.1:22: %w", err)), "wrapped %v", err)
+	}
 }

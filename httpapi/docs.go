@@ -41,23 +41,27 @@ const docsCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe
 // API reference at /docs with its files under /docs/assets/. NewAPI calls
 // it; an embedder using Config on its own adapter calls it too (Config
 // turns huma's documents and CDN-loaded page off).
-func RegisterDocs(api huma.API) {
-	registerDocuments(api)
+func RegisterDocs(api huma.API) { registerDocs(api, nil) }
+
+// registerDocs is RegisterDocs with the requests counted by obs.
+func registerDocs(api huma.API, obs RequestObserver) {
+	registerDocuments(api, obs)
 	page := mustReadDocs("docs.html")
-	api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: DocsPath}, func(ctx huma.Context) {
+	api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: DocsPath}, observed(obs, DocsPath, func(ctx huma.Context) {
 		docsHeaders(ctx, "text/html; charset=utf-8")
 		ctx.SetHeader("Cache-Control", "no-cache")
 		_, _ = ctx.BodyWriter().Write(page)
-	})
+	}))
 	for name, ctype := range docsAssets {
 		body := mustReadDocs(name)
-		api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: DocsPath + "/assets/" + name}, func(ctx huma.Context) {
+		path := DocsPath + "/assets/" + name
+		api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: path}, observed(obs, path, func(ctx huma.Context) {
 			docsHeaders(ctx, ctype)
 			// The files change only with the binary; a day's caching
 			// spares the 850 kB script on every visit.
 			ctx.SetHeader("Cache-Control", "public, max-age=86400")
 			_, _ = ctx.BodyWriter().Write(body)
-		})
+		}))
 	}
 }
 

@@ -51,7 +51,13 @@ type Options struct {
 	// the client for the password rate limits; none by default (the peer
 	// address counts).
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	// Observer, when set, learns of every request (metrics); see
+	// RequestObserver.
+	Observer RequestObserver
+	// Health answers NewHandler's GET /livez and /readyz; nil: a Health
+	// without checks (always ready).
+	Health *Health
+	Logger *slog.Logger
 }
 
 type handlers struct {
@@ -138,13 +144,21 @@ func NewAPI(r chi.Router, title, version string) huma.API {
 	return api
 }
 
-// NewHandler builds a stand-alone handler serving every operation.
+// NewHandler builds a stand-alone handler serving every operation, the
+// OpenAPI documents and /docs (RegisterDocs), and the probes GET /livez
+// and /readyz (opt.Health).
 func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
-	mux := newRouter()
-	api := NewAPI(mux, "Tapis v3 core", Version)
+	mux := newRouter(opt.Observer)
+	api := humachi.New(mux, Config("Tapis v3 core", Version))
+	registerDocs(api, opt.Observer)
 	if err := Register(api, svc, opt); err != nil {
 		return nil, nil, err
 	}
+	hl := opt.Health
+	if hl == nil {
+		hl = NewHealth(nil, opt.Logger)
+	}
+	registerHealth(api, hl, opt.Observer)
 	dropHumaErrorSchemas(api.OpenAPI())
 	return mux, api, nil
 }
@@ -153,7 +167,11 @@ func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
 // the one translation table.
 func register[I, O any](api huma.API, h *handlers, op huma.Operation, mode authMode, fn func(context.Context, *I) (*O, error)) {
 	op = tapisErrors(api, withAuth(op, mode))
-	op.Middlewares = append(huma.Middlewares{requestIDMiddleware, noStore, h.auth.middleware(h)}, op.Middlewares...)
+	mw := huma.Middlewares{requestIDMiddleware, noStore, h.auth.middleware(h)}
+	if h.opt.Observer != nil {
+		mw = append(huma.Middlewares{h.observeOperation}, mw...)
+	}
+	op.Middlewares = append(mw, op.Middlewares...)
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		if err := checkInput(in); err != nil {
 			return nil, failure(ctx, h.log, err)

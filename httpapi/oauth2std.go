@@ -24,9 +24,10 @@ import (
 // in the served OpenAPI document.
 
 // rawHandler registers a non-envelope handler on the API's router. Its
-// query is checked like every operation's parameters (checkValues).
-func rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
-	api.Adapter().Handle(&huma.Operation{Method: method, Path: path}, func(ctx huma.Context) {
+// query is checked like every operation's parameters (checkValues); the
+// Observer, if any, counts its requests under its path.
+func (h *handlers) rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
+	api.Adapter().Handle(&huma.Operation{Method: method, Path: path}, observed(h.opt.Observer, path, func(ctx huma.Context) {
 		ctx.SetHeader("Cache-Control", "no-store")
 		u := ctx.URL()
 		if err := checkValues("query", u.Query()); err != nil {
@@ -34,7 +35,7 @@ func rawHandler(api huma.API, method, path string, fn func(huma.Context)) {
 			return
 		}
 		fn(ctx)
-	})
+	}))
 }
 
 // requestTenantOf resolves the tenant of an unauthenticated request.
@@ -96,7 +97,7 @@ func (h *handlers) rfcError(ctx huma.Context, err error, basic bool) {
 
 func (h *handlers) registerStandardOAuth(api huma.API) {
 	p := h.svc.OAuth2
-	rawHandler(api, http.MethodPost, "/v3/oauth2/token", func(ctx huma.Context) {
+	h.rawHandler(api, http.MethodPost, "/v3/oauth2/token", func(ctx huma.Context) {
 		body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), maxTokenBody+1))
 		if err == nil && len(body) > maxTokenBody {
 			err = tenancy.Errorf(tenancy.ErrInvalid, "Request body too large.")
@@ -129,7 +130,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	// Client credentials, when sent (Basic or client_id+client_secret), are
 	// checked like the token endpoint's; without them possession of the
 	// token is enough, as on the Tapis endpoint.
-	rawHandler(api, http.MethodPost, "/v3/oauth2/revoke", func(ctx huma.Context) {
+	h.rawHandler(api, http.MethodPost, "/v3/oauth2/revoke", func(ctx huma.Context) {
 		form, err := readForm(ctx, maxTokenBody)
 		if err != nil || form.Get("token") == "" {
 			writeJSON(ctx, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The token parameter is required."})
@@ -165,7 +166,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 	})
 	// RFC 7662: introspection for resource servers that cannot verify JWTs,
 	// by a confidential client of the tenant.
-	rawHandler(api, http.MethodPost, "/v3/oauth2/introspect", func(ctx huma.Context) {
+	h.rawHandler(api, http.MethodPost, "/v3/oauth2/introspect", func(ctx huma.Context) {
 		form, err := readForm(ctx, maxTokenBody)
 		auth := ctx.Header("Authorization")
 		clientID, clientKey := form.Get("client_id"), firstOf(form.Get("client_secret"), form.Get("client_key"))
@@ -197,7 +198,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 		writeJSON(ctx, http.StatusOK, in.Claims)
 	})
 	// RFC 8628 §3.1: the device authorization request, in the standard shape.
-	rawHandler(api, http.MethodPost, "/v3/oauth2/device_authorization", func(ctx huma.Context) {
+	h.rawHandler(api, http.MethodPost, "/v3/oauth2/device_authorization", func(ctx huma.Context) {
 		form, err := readForm(ctx, maxTokenBody)
 		tenantID, terr := h.requestTenantOf(ctx)
 		var base string
@@ -218,7 +219,7 @@ func (h *handlers) registerStandardOAuth(api huma.API) {
 			"verification_uri_complete": d.VerificationURI + "?" + url.Values{"user_code": {d.UserCode}}.Encode(),
 			"expires_in":                int64(d.ExpiresIn.Seconds()), "interval": int64(d.Interval.Seconds())})
 	})
-	rawHandler(api, http.MethodGet, "/v3/oauth2/jwks", func(ctx huma.Context) {
+	h.rawHandler(api, http.MethodGet, "/v3/oauth2/jwks", func(ctx huma.Context) {
 		h.serveDoc(ctx, func(c context.Context, tenantID string) (any, error) {
 			return p.Tokens().JWKS(c, tenantID)
 		})

@@ -135,10 +135,10 @@ func (h *handlers) registerOIDC(api huma.API) {
 		})
 	}
 	for _, path := range discoveryPaths {
-		rawHandler(api, http.MethodGet, path, metadata)
+		h.rawHandler(api, http.MethodGet, path, metadata)
 	}
-	rawHandler(api, http.MethodGet, pathUserinfoOIDC, h.userinfoOIDC)
-	rawHandler(api, http.MethodPost, pathUserinfoOIDC, h.userinfoOIDC)
+	h.rawHandler(api, http.MethodGet, pathUserinfoOIDC, h.userinfoOIDC)
+	h.rawHandler(api, http.MethodPost, pathUserinfoOIDC, h.userinfoOIDC)
 }
 
 // discoveryPaths serve the same document: OIDC discovery and RFC 8414 at

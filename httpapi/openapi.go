@@ -65,11 +65,11 @@ const (
 // registerDocuments serves the OpenAPI 3.1 document and its 3.0 version,
 // each as JSON and YAML. They are built once, at the first request, when
 // every operation is registered.
-func registerDocuments(api huma.API) {
+func registerDocuments(api huma.API, obs RequestObserver) {
 	doc31 := sync.OnceValues(func() ([]byte, error) { return json.Marshal(api.OpenAPI()) })
 	doc30 := sync.OnceValues(func() ([]byte, error) { return downgrade(api.OpenAPI()) })
 	serve := func(path, ctype string, build func() ([]byte, error), toYAML bool) {
-		api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: path}, func(ctx huma.Context) {
+		api.Adapter().Handle(&huma.Operation{Method: http.MethodGet, Path: path}, observed(obs, path, func(ctx huma.Context) {
 			body, err := build()
 			if err == nil && toYAML {
 				var buf strings.Builder
@@ -84,7 +84,7 @@ func registerDocuments(api huma.API) {
 			}
 			ctx.SetHeader("Content-Type", ctype)
 			_, _ = ctx.BodyWriter().Write(body)
-		})
+		}))
 	}
 	serve(openAPIJSON, "application/openapi+json", doc31, false)
 	serve(openAPIYAML, "application/openapi+yaml", doc31, true)

@@ -37,7 +37,7 @@ func (h *handlers) registerPages(api huma.API) {
 		{http.MethodGet, "/webapp/callback", h.webappCallback},
 		{http.MethodPost, "/webapp/logout", h.webappLogout},
 	} {
-		rawHandler(api, r.method, pathOAuth2+r.path, h.pageHandler(r.fn))
+		h.rawHandler(api, r.method, pathOAuth2+r.path, h.pageHandler(r.fn))
 	}
 }
 

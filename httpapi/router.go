@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -16,15 +17,26 @@ var routerMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, h
 
 // newRouter returns the chi router of a stand-alone handler: HEAD is served
 // wherever GET is, and an unknown path (404) or method (405, with Allow)
-// answers in the Tapis envelope like every other error.
-func newRouter() *chi.Mux {
+// answers in the Tapis envelope like every other error, counted by obs
+// (when set) as UnmatchedRoute.
+func newRouter(obs RequestObserver) *chi.Mux {
 	mux := chi.NewRouter()
 	mux.Use(middleware.GetHead)
-	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	unmatched := func(status int, fn http.HandlerFunc) http.HandlerFunc {
+		if obs == nil {
+			return fn
+		}
+		return func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			fn(w, r)
+			obs.ObserveRequest(UnmatchedRoute, r.Method, status, time.Since(start))
+		}
+	}
+	mux.NotFound(unmatched(http.StatusNotFound, func(w http.ResponseWriter, r *http.Request) {
 		writeEnvelopeError(w, NewError(http.StatusNotFound,
 			tenancy.Errorf(tenancy.ErrNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path).Error()))
-	})
-	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.MethodNotAllowed(unmatched(http.StatusMethodNotAllowed, func(w http.ResponseWriter, r *http.Request) {
 		rctx := chi.RouteContext(r.Context())
 		path := r.URL.RawPath
 		if path == "" {
@@ -42,7 +54,7 @@ func newRouter() *chi.Mux {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeEnvelopeError(w, NewError(http.StatusMethodNotAllowed,
 			tenancy.Errorf(tenancy.ErrInvalid, "Method %s is not allowed on %s; allowed: %s.", r.Method, r.URL.Path, strings.Join(allow, ", ")).Error()))
-	})
+	}))
 	return mux
 }
 

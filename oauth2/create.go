@@ -110,13 +110,14 @@ func badServiceLogin() error {
 // authorizeBasic checks a service account's password. The password is
 // checked (bcrypt, or the same work on a dummy hash) whatever else is wrong,
 // so that no failure is faster than another.
-func (ts *TokenService) authorizeBasic(ctx context.Context, reg *tenancy.Registry, caller Caller, req CreateTokenRequest) error {
+func (ts *TokenService) authorizeBasic(ctx context.Context, reg *tenancy.Registry, caller Caller, req CreateTokenRequest) (err error) {
 	if caller.Username != req.TokenUsername {
 		return tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data -- username does not match auth header.")
 	}
 	if req.AccountType != tenancy.AccountService {
 		return tenancy.Errorf(tenancy.ErrInvalid, "Invalid POST data -- HTTP Basic authentication mints service tokens only (account_type service).")
 	}
+	defer func() { ts.limiter.observe(EntryServicePassword, err) }()
 	att, err := ts.limiter.Begin(ctx, DoorAccount, req.TokenTenantID, caller.Username, caller.Addr)
 	if err != nil {
 		return err

@@ -64,6 +64,7 @@ func NormalizeUserCode(s string) string {
 func (p *Provider) StartDeviceFrom(ctx context.Context, tenantID, clientID, clientKey, verificationBase, addr string) (DeviceAuthorization, error) {
 	if addr != "" {
 		if err := p.limiter.Count(ctx, "d|"+tenantID+"|"+addr, 5*p.limiter.Config().MaxFailures); err != nil {
+			p.limiter.observe(EntryDeviceCode, err)
 			return DeviceAuthorization{}, err
 		}
 	}

@@ -41,7 +41,8 @@ func (PasswordGrant) Token(ctx context.Context, g GrantContext, req TokenRequest
 // page from addr. The attempt counts (Limiter) before the password is
 // checked, so parallel guesses cannot slip under a limit; a good password
 // takes it back. A limited attempt is a *RateLimitError (429, Retry-After).
-func (p *Provider) CheckPassword(ctx context.Context, tenantID, username, password, addr string) (Identity, error) {
+func (p *Provider) CheckPassword(ctx context.Context, tenantID, username, password, addr string) (_ Identity, err error) {
+	defer func() { p.limiter.observe(EntryPassword, err) }()
 	att, err := p.limiter.Begin(ctx, DoorAccount, tenantID, username, addr)
 	if err != nil {
 		return Identity{}, err

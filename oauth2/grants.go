@@ -252,7 +252,7 @@ func (p *Provider) issue(ctx context.Context, cfg TenantConfig, in issue) (Token
 		return TokenPair{}, "", err
 	}
 	pair, err := p.tokens.Mint(ctx, MintRequest{TenantID: in.tenantID, Username: in.username, AccountType: tenancy.AccountUser,
-		AccessTTL: accessTTL, GenerateRefresh: refresh, RefreshTTL: refreshTTL, Claims: claims,
+		AccessTTL: accessTTL, GenerateRefresh: refresh, RefreshTTL: refreshTTL, Claims: claims, Grant: in.grant,
 		Standard: p.standardClaims(issuer, in.tenantID, in.client, in.scope, in.authTime)})
 	if err != nil {
 		return TokenPair{}, "", err

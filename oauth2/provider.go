@@ -166,11 +166,11 @@ func (p *Provider) AuthenticateClient(ctx context.Context, tenantID, clientID, c
 // client and address, with the address shared with the password doors); a
 // client without key must be public. Every failure (unknown client, wrong
 // key, inactive client) gives the same answer; the key is never echoed.
-func (p *Provider) authenticateClient(ctx context.Context, tenantID, clientID, clientKey, addr string) (Client, error) {
+func (p *Provider) authenticateClient(ctx context.Context, tenantID, clientID, clientKey, addr string) (_ Client, err error) {
 	bad := grantErr("invalid_client", "Invalid client credentials.")
 	var att *Attempt
 	if clientKey != "" {
-		var err error
+		defer func() { p.limiter.observe(EntryClientSecret, err) }()
 		if att, err = p.limiter.Begin(ctx, DoorClient, tenantID, clientID, addr); err != nil {
 			return Client{}, err
 		}

@@ -129,6 +129,9 @@ type LimiterConfig struct {
 	// successfully stays exempt from the account-wide and address-wide
 	// limits for that account (never from its own); default 30 days.
 	TrustFor time.Duration
+	// Observer, when set, learns how each attempt at a secret ended, by
+	// entry (metrics).
+	Observer AttemptObserver
 	Now      func() time.Time
 }
 

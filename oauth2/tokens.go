@@ -1,6 +1,7 @@
 package oauth2
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,8 +44,12 @@ type TokenConfig struct {
 	// Limiter slows down service-password guessing on POST /v3/tokens;
 	// default a Limiter with its defaults (share one with the Provider).
 	Limiter *Limiter
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Minted and CacheEvents, when set, learn of every token signed and of
+	// the verified-token cache's hits, misses and invalidations (metrics).
+	Minted      MintObserver
+	CacheEvents CacheObserver
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (c *TokenConfig) defaults() {
@@ -154,6 +159,9 @@ type MintRequest struct {
 	// tokens of standard (OAuth2/OIDC) clients: iat always; aud, client_id,
 	// scope and auth_time when set. Tapis' own tokens have none of them.
 	Standard *StandardClaims
+	// Grant is the authenticator's grant type the tokens answer, for the
+	// MintObserver only; empty means POST /v3/tokens (GrantTokensAPI).
+	Grant string
 }
 
 // StandardClaims are the RFC 9068 claims of an access token beside the
@@ -267,7 +275,11 @@ func (ts *TokenService) Mint(ctx context.Context, req MintRequest) (TokenPair, e
 	if req.GenerateRefresh {
 		refreshTTL = ts.capTTL(req.RefreshTTL, ts.cfg.DefaultRefreshTTL, ts.cfg.MaxRefreshTTL)
 	}
-	return ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
+	pair, err := ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
+	if err == nil {
+		ts.observeMint(pair, req.AccountType, cmp.Or(req.Grant, GrantTokensAPI))
+	}
+	return pair, err
 }
 
 // signPair signs the access claims and, when refreshTTL > 0, a refresh token
@@ -404,7 +416,12 @@ func (ts *TokenService) Refresh(ctx context.Context, raw string) (TokenPair, err
 	access["tapis/tenant_id"] = claims.TenantID
 	access["tapis/token_type"] = "access"
 	access["exp"] = now.Add(accessTTL).Unix()
-	return ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
+	pair, err := ts.signPair(ring, tenant, access, accessTTL, refreshTTL, now)
+	if err == nil {
+		at, _ := access["tapis/account_type"].(string)
+		ts.observeMint(pair, tenancy.AccountType(at), GrantRefreshToken)
+	}
+	return pair, err
 }
 
 func numClaim(v any) int64 {
@@ -432,7 +449,7 @@ func (ts *TokenService) Revoke(ctx context.Context, raw string) (string, error) 
 	if err := ts.store.RevokeToken(ctx, claims.TenantID, claims.JTI, claims.Expires.Add(ts.cfg.Leeway)); err != nil {
 		return "", err
 	}
-	ts.cache.clear()
+	ts.ForgetCachedTokens()
 	return claims.JTI, nil
 }
 

@@ -52,8 +52,10 @@ func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Cla
 	if wantType == "access" && ts.cache != nil {
 		key = sha256.Sum256([]byte(raw))
 		if c, ok := ts.cache.get(key, now); ok {
+			ts.observeCache(CacheHit)
 			return c, nil
 		}
+		ts.observeCache(CacheMiss)
 	}
 	c, err := ts.verify(ctx, raw)
 	if err != nil {
@@ -265,4 +267,9 @@ func (c *tokenCache) clear() {
 
 // ForgetCachedTokens empties the verified-token cache (after a revocation or a
 // tenant change made elsewhere).
-func (ts *TokenService) ForgetCachedTokens() { ts.cache.clear() }
+func (ts *TokenService) ForgetCachedTokens() {
+	if ts.cache != nil {
+		ts.cache.clear()
+		ts.observeCache(CacheInvalidation)
+	}
+}

@@ -195,6 +195,16 @@ func New(db *bun.DB) *Store {
 // DB returns the underlying bun database.
 func (s *Store) DB() *bun.DB { return s.db }
 
+// Ping reports whether the database answers (readiness; tapis.Pinger):
+// database/sql checks one connection of the pool, opening one when none
+// is idle.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("bunstore: ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes the prepared statements and the database.
 func (s *Store) Close() error {
 	s.closeStmts()

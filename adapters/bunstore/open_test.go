@@ -117,3 +117,16 @@ func TestPoolSizes(t *testing.T) {
 	defer mem.Close()
 	assert.Equal(t, 1, mem.DB().DB.Stats().MaxOpenConnections)
 }
+
+// Ping (the "database" readiness check) answers while the database does,
+// and fails once it cannot reach it.
+func TestPing(t *testing.T) {
+	ctx := context.Background()
+	for name, st := range internalStores(t) {
+		require.NoError(t, st.Ping(ctx), name)
+		require.NoError(t, st.DB().Close(), name)
+		err := st.Ping(ctx)
+		require.Error(t, err, "%s: a closed pool does not answer", name)
+		assert.Contains(t, err.Error(), "bunstore: ping", name)
+	}
+}

@@ -61,3 +61,6 @@ func New() *Store {
 
 // Optimize has nothing to do in memory (tapis.Optimizer).
 func (s *Store) Optimize(context.Context) error { return nil }
+
+// Ping always answers: the store is this process's memory (tapis.Pinger).
+func (s *Store) Ping(context.Context) error { return nil }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ const kekSize = 32
 // options are the parsed flags (and their TAPIS_* environment equivalents).
 type options struct {
 	addr          string
+	metricsAddr   string // "" = no metrics listener
 	data          string
 	db            string
 	dev           bool
@@ -36,6 +38,7 @@ type options struct {
 	level         slog.Level
 
 	allowPrivateHosts bool // credential checks may reach private addresses
+	trustedProxies    prefixList
 	globus            globusOptions
 
 	dbDefaulted      bool // db derived from -data
@@ -55,7 +58,8 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	var logLevel string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(usageOut)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port (the API, /livez and /readyz)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen address host:port of a second listener serving Prometheus metrics at /metrics (default: off)")
 	fs.StringVar(&o.data, "data", "./tapis-data", "data directory (SQLite database, KEK file); created 0700")
 	fs.StringVar(&o.db, "db", "", "database DSN: sqlite:PATH or postgres://... (default sqlite:<data>/tapis.db)")
 	fs.BoolVar(&o.dev, "dev", false, "seed the development fixtures and print their credentials (never in production)")
@@ -65,6 +69,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.StringVar(&o.defaultTenant, "default-tenant", "", "tenant of requests whose Host matches no tenant base URL (default: dev if it exists, else the primary site's admin tenant)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.allowPrivateHosts, "allow-private-hosts", false, "let credential checks and HOST_EVAL reach loopback and private addresses (hosts on a private network)")
+	fs.Var(&o.trustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of reverse proxies (an ingress) whose X-Forwarded-For names the client the login limits count by (default: none, the peer counts)")
 	o.globus.addFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
@@ -107,6 +112,46 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 		o.kekFile, o.kekFileDefaulted = filepath.Join(o.data, "kek"), true
 	}
 	return o, nil
+}
+
+// prefixList is the value of -trusted-proxies: each element a CIDR prefix
+// or a single address; setting it replaces the list.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	if l == nil {
+		return ""
+	}
+	out := make([]string, len(*l))
+	for i, p := range *l {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+// Set parses a comma-separated list, naming every element that is neither
+// a prefix nor an address.
+func (l *prefixList) Set(s string) error {
+	var out prefixList
+	var errs []error
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			errs = append(errs, fmt.Errorf("%q is neither an address nor a CIDR prefix", f))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	*l = out
+	return nil
 }
 
 func validLevel(s string) bool {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,6 +43,29 @@ func TestParseOptionsDefaultsAndEnv(t *testing.T) {
 	assert.ErrorContains(t, err, "TAPIS_DEV")
 	_, err = parseOptions([]string{"-log-level", "verbose"}, envOf(nil), io.Discard)
 	assert.ErrorContains(t, err, "-log-level")
+}
+
+// Behind an ingress every client shares its address: -trusted-proxies
+// lets the login limits count by the X-Forwarded-For client instead.
+func TestTrustedProxiesOption(t *testing.T) {
+	o, err := parseOptions(nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, o.trustedProxies, "none by default: the peer counts")
+
+	o, err = parseOptions(nil, envOf(map[string]string{"TAPIS_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8"}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, prefixList{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"),
+		netip.MustParsePrefix("fd00::/8")}, o.trustedProxies)
+	assert.Equal(t, "10.0.0.0/8,192.168.1.7/32,fd00::/8", o.trustedProxies.String())
+
+	o, err = parseOptions([]string{"-trusted-proxies", "10.1.2.3/16"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, prefixList{netip.MustParsePrefix("10.1.0.0/16")}, o.trustedProxies, "masked")
+
+	_, err = parseOptions([]string{"-trusted-proxies", "10.0.0.0/33,ingress,10.0.0.1"}, envOf(nil), io.Discard)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, `"10.0.0.0/33" is neither`)
+	assert.ErrorContains(t, err, `"ingress" is neither`)
 }
 
 func TestLoadKEK(t *testing.T) {

@@ -94,7 +94,10 @@ func TestDefaultTenantWithoutDev(t *testing.T) {
 	data := t.TempDir()
 
 	p := startServer(t, bin, "-data", data)
-	assert.Contains(t, p.Stdout(), `act for tenant "admin"`, "the start says which tenant the address serves")
+	// The line follows "Tapis listening on", which startServer waited for;
+	// the pipe may deliver it a moment later on a loaded machine.
+	assert.Eventually(t, func() bool { return strings.Contains(p.Stdout(), `act for tenant "admin"`) },
+		10*time.Second, 10*time.Millisecond, "the start says which tenant the address serves: %s", p.Stdout())
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(p.base + "/v3/oauth2/.well-known/oauth-authorization-server")
 	require.NoError(t, err)
 	_ = resp.Body.Close()

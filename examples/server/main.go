@@ -11,7 +11,16 @@
 // Every flag has an environment equivalent, TAPIS_ + the flag name in upper
 // case with '-' as '_' (TAPIS_ADDR, TAPIS_DATA, TAPIS_DB, TAPIS_DEV,
 // TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
-// TAPIS_LOG_LEVEL); a flag on the command line wins over its variable.
+// TAPIS_LOG_LEVEL, TAPIS_METRICS_ADDR, TAPIS_TRUSTED_PROXIES); a flag on the command line wins
+// over its variable.
+//
+// The listener answers the probes GET /livez (the process serves) and
+// /readyz (the database answers; 503 naming the failing check otherwise),
+// outside the Tapis envelope. -metrics-addr (off by default) opens a
+// second listener serving Prometheus metrics at /metrics: requests by
+// operation and status with latencies, tokens minted, login failures and
+// 429s, the token cache, host checks, the database pool, the Go runtime
+// and the process.
 //
 // -globus-client-id (TAPIS_GLOBUS_CLIENT_ID), the id of a native app
 // registered with Globus Auth, enables Globus credentials for GLOBUS
@@ -56,6 +65,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
@@ -112,6 +123,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return fmt.Errorf("-addr %s: not a TCP address", o.addr)
 	}
 	shown := displayAddr(tcp)
+	metricsLn, err := listenMetrics(o)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 
 	if o.dbDefaulted || o.kekFileDefaulted {
 		if err := os.MkdirAll(o.data, 0o700); err != nil {
@@ -145,6 +163,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	verifier, evaluator := hostChecks(store, o.allowPrivateHosts)
+	var reg *prometheus.Registry
+	var metricsReg prometheus.Registerer // nil (off) unless -metrics-addr
+	if metricsLn != nil {
+		if reg, err = newRegistry(store.DB().DB); err != nil {
+			return err
+		}
+		metricsReg = reg
+	}
 	srv, err := tapis.New(tapis.Config{
 		// Every part in the database, the limiter's counters included: every
 		// process on it counts the same failures.
@@ -156,6 +182,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		HostVerifier:   verifier,
 		HostEvaluator:  evaluator,
 		Globus:         globus,
+		TrustedProxies: o.trustedProxies,
+		Metrics:        metricsReg,
 		Logger:         log,
 	})
 	if err != nil {
@@ -184,10 +212,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "site", o.site, "default_tenant", o.defaultTenant)
+	var ms *http.Server
+	metricsServed := make(chan error, 1)
+	if metricsLn != nil {
+		ms = metricsServer(reg, log)
+		fmt.Fprintf(stdout, "Metrics on http://%s%s\n", metricsLn.Addr(), metricsPath)
+		go func() { metricsServed <- ms.Serve(metricsLn) }()
+		log.Info("serving metrics", "addr", metricsLn.Addr().String(), "path", metricsPath)
+	}
 
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-metricsServed:
+		_ = hs.Close()
+		return fmt.Errorf("serve metrics: %w", err)
 	case <-ctx.Done():
 	}
 	stopSignals() // a second signal ends the process at once
@@ -198,6 +237,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		log.Warn("graceful shutdown incomplete; closing open connections", "err", err)
 	}
 	_ = hs.Close()
+	if ms != nil {
+		_ = ms.Close() // a scrape in progress is lost; the next one goes to another instance
+	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
