@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -28,11 +29,32 @@ type attemptRow struct {
 // FOR UPDATE on PostgreSQL; SQLite's write transactions are exclusive),
 // runs fn and writes back what it
 // left: zero states are deleted. Key order makes concurrent calls naming
-// overlapping keys queue instead of deadlocking.
+// overlapping keys queue instead of deadlocking; a key deleted by another
+// call between the insert and the lock reruns the transaction, so that no
+// row is ever locked out of that order.
 func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oauth2.AttemptState) error) error {
 	sorted := slices.Clone(keys)
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
+	for try := 1; ; try++ {
+		err := s.updateAttempts(ctx, keys, sorted, fn)
+		if !errors.Is(err, errKeyVanished) || try == maxAttemptTries {
+			return err
+		}
+	}
+}
+
+// errKeyVanished: a key's row was deleted (zeroed by a concurrent call, or
+// purged) between the placeholder insert and the lock. Writing it back
+// would lock a row out of key order, which deadlocks against a call
+// waiting in order; the transaction is rolled back and run again instead.
+var errKeyVanished = errors.New("bunstore: an attempts row vanished before its lock")
+
+// maxAttemptTries bounds the reruns of errKeyVanished: each needs another
+// call to zero a shared key in the few statements between insert and lock.
+const maxAttemptTries = 20
+
+func (s *Store) updateAttempts(ctx context.Context, keys, sorted []string, fn func([]oauth2.AttemptState) error) error {
 	return s.txn(ctx, "update attempts", writeErr, func(ctx context.Context, tx bun.Tx) error {
 		placeholders := make([]attemptRow, len(sorted))
 		for i, k := range sorted {
@@ -45,6 +67,9 @@ func (s *Store) UpdateAttempts(ctx context.Context, keys []string, fn func([]oau
 		q := tx.NewSelect().Model(&rows).Where("key IN (?)", bun.List(sorted)).Order("key")
 		if err := s.fl.forUpdate(q).Scan(ctx); err != nil {
 			return err
+		}
+		if len(rows) != len(sorted) {
+			return keep(errKeyVanished)
 		}
 		byKey := make(map[string]oauth2.AttemptState, len(rows))
 		for _, r := range rows {

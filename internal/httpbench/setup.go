@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -87,7 +86,7 @@ func start(ctx context.Context, backend, dir string) (*instance, error) {
 	}
 	in.base = "http://" + ln.Addr().String()
 	srv, err := tapis.New(tapis.Config{Store: st, KEK: seal.NewKey(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

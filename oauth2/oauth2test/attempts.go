@@ -97,6 +97,40 @@ func RunAttemptStoreTests(t *testing.T, newStore func(t *testing.T) oauth2.Attem
 		assert.Equal(t, n, read(t, st, "shared")[0].Count)
 	})
 
+	t.Run("parallel successes and failures on shared keys neither fail nor deadlock", func(t *testing.T) {
+		// A success zeroes (deletes) the keys a failure counts: on a store
+		// with row locks, a key deleted by one transaction while another
+		// waits for it must not make the other lock out of order.
+		st := newStore(t)
+		const n = 60
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				keys := []string{"c|client|addr", "c|client", "a|addr", fmt.Sprintf("u|%d", i%4)}
+				errs <- st.UpdateAttempts(ctx, keys, func(s []oauth2.AttemptState) error {
+					for j := range s {
+						if i%2 == 0 {
+							s[j] = oauth2.AttemptState{}
+						} else {
+							s[j] = oauth2.AttemptState{Count: s[j].Count + 1, Last: at, Expires: at.Add(time.Hour)}
+						}
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		got := read(t, st, "c|client")[0]
+		assert.LessOrEqual(t, got.Count, n/2, "a count never exceeds the failures")
+	})
+
 	t.Run("purge forgets what expired before the cutoff only", func(t *testing.T) {
 		st := newStore(t)
 		require.NoError(t, st.UpdateAttempts(ctx, []string{"old", "new"}, func(s []oauth2.AttemptState) error {
