@@ -72,8 +72,8 @@ type KeyConfig struct {
 	// longest token lifetime plus the clock leeway (TokenConfig.KeyOverlap),
 	// so that every token a key signed expires first; NewTokenService
 	// refuses a shorter one. Default: TokenConfig's default KeyOverlap.
-	Overlap  time.Duration
-	Bits int // RSA key size; default 2048, at least 2048
+	Overlap time.Duration
+	Bits    int // RSA key size; default 2048, at least 2048
 	// CacheTTL is how long parsed keys are reused when no notification says
 	// that another instance rotated them; default 30s.
 	CacheTTL time.Duration
