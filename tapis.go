@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tapis-go/tapis/cluster"
 	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/hostcheck"
 	"github.com/tapis-go/tapis/httpapi"
@@ -70,6 +71,9 @@ type Store interface {
 	CredentialRewrapper
 	Optimizer
 	Pinger
+	cluster.Feed
+	cluster.Locker
+	cluster.CanaryStore
 	// Vault returns the credential vault, sealing each credential with sealer.
 	Vault(sealer *seal.Sealer) credentials.Vault
 	// GlobusSessions returns the started Globus authorizations, sealing each
@@ -108,6 +112,18 @@ type Stores struct {
 	// Ping tells whether the database answers: the "database" check of
 	// GET /readyz. Optional (nil: no such check).
 	Ping Pinger
+	// Changes carries change notifications between the instances sharing
+	// the store: each publishes what it changed (revocations, key
+	// rotations, registry writes) and drops what it caches of what the
+	// others changed (cluster.MemoryFeed: this process only).
+	Changes cluster.Feed
+	// Locks are named locks across the instances sharing the store: one
+	// instance at a time runs housekeeping (cluster.MemoryLocker: this
+	// process only).
+	Locks cluster.Locker
+	// Canary keeps the KEK canary Server.CheckKEK checks and writes
+	// (cluster.MemoryCanary: this process only).
+	Canary cluster.CanaryStore
 }
 
 // Optimizer is a store that keeps query-planner statistics fresh (bunstore:
@@ -164,6 +180,15 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	if s.Ping == nil {
 		s.Ping = st
 	}
+	if s.Changes == nil {
+		s.Changes = st
+	}
+	if s.Locks == nil {
+		s.Locks = st
+	}
+	if s.Canary == nil {
+		s.Canary = st
+	}
 }
 
 // missing names every required part that is nil; with sealedLater, the
@@ -177,7 +202,7 @@ func (s *Stores) missing(globus, sealedLater bool) []error {
 		{"Tenancy", s.Tenancy == nil}, {"Tokens", s.Tokens == nil}, {"Auth", s.Auth == nil},
 		{"Attempts", s.Attempts == nil}, {"Systems", s.Systems == nil}, {"Access", s.Access == nil},
 		{"HostKeys", s.HostKeys == nil}, {"Vault", s.Vault == nil && !sealedLater}, {"Audit", s.Audit == nil},
-		{"Rewrap", s.Rewrap == nil},
+		{"Rewrap", s.Rewrap == nil}, {"Changes", s.Changes == nil}, {"Locks", s.Locks == nil}, {"Canary", s.Canary == nil},
 		{"GlobusSessions (needed with Config.Globus)", globus && s.GlobusSessions == nil && !sealedLater},
 	} {
 		if p.unset {
@@ -293,15 +318,19 @@ type Server struct {
 	ready   []ReadyCheck
 	health  *httpapi.Health
 
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	stop        chan struct{}
+	stopOnce    sync.Once
+	done        chan struct{}
+	stopChanges func()
 }
 
 // New builds a Server. Its error names every missing dependency. The
 // services are built in one direction: the signing-key manager first, then
 // the tenancy service (which provisions new tenants' keys through it), the
-// token service, the authenticator and the Systems service.
+// token service, the authenticator and the Systems service. Each publishes
+// what it changed to Stores.Changes, and the Server subscribes to it, so
+// that every instance sharing the store drops what it cached of a change
+// (see Server.ApplyChange). Call CheckKEK before serving.
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	var sealer *seal.Sealer
@@ -336,11 +365,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.DefaultTenant = "dev"
 	}
 	st := cfg.Stores
+	notify := relay{feed: st.Changes, log: cfg.Logger}
 	lcfg := oauth2.LimiterConfig{Store: st.Attempts, MaxFailures: cfg.MaxLoginFailures,
 		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now}
 	tcfg := oauth2.TokenConfig{Store: st.Tokens, SiteID: cfg.SiteID,
 		DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL, MaxAccessTTL: cfg.MaxAccessTTL,
-		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now}
+		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Notifier: notify,
+		Logger: cfg.Logger, Now: cfg.Now}
 	verifier := cfg.HostVerifier
 	var m *metrics.Metrics
 	if cfg.Metrics != nil {
@@ -352,11 +383,12 @@ func New(cfg Config) (*Server, error) {
 	limiter := oauth2.NewLimiter(lcfg)
 	tcfg.Limiter = limiter
 	keys, err := oauth2.NewKeyManager(oauth2.KeyConfig{Store: st.Tokens, Sealer: sealer, Overlap: tcfg.KeyOverlap(),
-		Logger: cfg.Logger, Now: cfg.Now})
+		Notifier: notify, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Logger: cfg.Logger, Now: cfg.Now})
+	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Notifier: notify,
+		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -380,10 +412,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
 		limiter: limiter, log: cfg.Logger, metrics: m, stop: make(chan struct{}), done: make(chan struct{})}
-	// The Server's own conditions first, then the program's.
+	// The Server's own conditions first, then the program's: the
+	// database, then whether the KEK opens the database's sealed canary.
 	if st.Ping != nil {
 		s.ready = append(s.ready, ReadyCheck{Name: "database", Check: st.Ping.Ping})
 	}
+	s.ready = append(s.ready, ReadyCheck{Name: "kek", Check: s.CheckKEK})
 	s.ready = append(s.ready, cfg.ReadyChecks...)
 	s.health = httpapi.NewHealth(s.ready, cfg.Logger)
 	if m != nil {
@@ -391,6 +425,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("tapis: Config.Metrics: %w", err)
 		}
 	}
+	s.stopChanges = st.Changes.SubscribeChanges(s.ApplyChange)
 	go s.housekeeping()
 	return s, nil
 }

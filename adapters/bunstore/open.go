@@ -27,6 +27,8 @@ type Store struct {
 	stmts stmtCache
 	hooks []bun.QueryHook
 	q     queries
+	subs  subscriptions // change subscriptions, stopped by Close
+	locks locks
 }
 
 var (
@@ -205,8 +207,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the prepared statements and the database.
+// Close stops the change subscriptions and closes the prepared statements
+// and the database.
 func (s *Store) Close() error {
+	s.subs.stopAll()
 	s.closeStmts()
 	return s.db.Close()
 }
