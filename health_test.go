@@ -1,6 +1,7 @@
 package tapis_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,7 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	for _, c := range env.Server.ReadyChecks() {
 		names = append(names, c.Name)
 	}
-	assert.Equal(t, []string{"database", "upstream"}, names, "the Server's own check first")
+	assert.Equal(t, []string{"database", "kek", "upstream"}, names, "the Server's own checks first")
 
 	body := func(r testenv.Response) map[string]any {
 		var m map[string]any
@@ -43,7 +44,7 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	}
 	r := env.Do(t, testenv.Request{Method: "GET", Path: "/readyz"})
 	assert.Equal(t, http.StatusServiceUnavailable, r.Code)
-	assert.Equal(t, map[string]any{"status": "fail", "checks": map[string]any{"database": "ok", "upstream": "fail"}}, body(r))
+	assert.Equal(t, map[string]any{"status": "fail", "checks": map[string]any{"database": "ok", "kek": "ok", "upstream": "fail"}}, body(r))
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	assert.NotContains(t, string(r.Raw), "canary", "the cause is logged, not answered")
 
@@ -55,7 +56,7 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	up.Store(true)
 	r = env.Do(t, testenv.Request{Method: "GET", Path: "/readyz"})
 	assert.Equal(t, http.StatusOK, r.Code)
-	assert.Equal(t, map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "upstream": "ok"}}, body(r))
+	assert.Equal(t, map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "kek": "ok", "upstream": "ok"}}, body(r))
 
 	// An embedder mounting the probes itself gets the same answers.
 	rec := httptest.NewRecorder()
@@ -64,6 +65,30 @@ func TestReadyzRunsTheProgramsChecks(t *testing.T) {
 	rec = httptest.NewRecorder()
 	env.Server.Livez().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/alive", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
+// An instance whose KEK does not open the store's canary is not ready (and
+// says which check failed, not why).
+func TestReadyzFailsWithAnotherKEK(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	first, err := tapis.New(tapis.Config{Store: st, KEK: bytes.Repeat([]byte{1}, 32)})
+	require.NoError(t, err)
+	t.Cleanup(func() { first.Close() })
+	require.NoError(t, first.CheckKEK(ctx), "the first instance seals the canary")
+	second, err := tapis.New(tapis.Config{Store: st, KEK: bytes.Repeat([]byte{2}, 32)})
+	require.NoError(t, err)
+	t.Cleanup(func() { second.Close() })
+	require.ErrorIs(t, second.CheckKEK(ctx), tapis.ErrWrongKEK)
+	rec := httptest.NewRecorder()
+	second.Readyz().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m))
+	assert.Equal(t, map[string]any{"database": "ok", "kek": "fail"}, m["checks"])
+	rec = httptest.NewRecorder()
+	first.Readyz().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 }
 
 // A broken list of checks is refused at New, naming every broken entry.

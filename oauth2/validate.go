@@ -285,21 +285,25 @@ func (c *tokenCache) put(k [32]byte, claims Claims, until time.Time, gen uint64)
 	c.entries[k] = cacheEntry{claims: claims, until: until}
 }
 
-func (c *tokenCache) clear() {
+// clear empties the cache and returns how many entries it dropped.
+func (c *tokenCache) clear() int {
 	if c == nil {
-		return
+		return 0
 	}
 	c.mu.Lock()
+	n := len(c.entries)
 	clear(c.entries)
 	c.gen++
 	c.mu.Unlock()
+	return n
 }
 
 // ForgetCachedTokens empties the verified-token cache (after a revocation
-// made elsewhere).
+// made elsewhere). An invalidation is observed only when it dropped
+// something: the instance that revoked clears at once and again when its
+// own change comes back through the feed.
 func (ts *TokenService) ForgetCachedTokens() {
-	if ts.cache != nil {
-		ts.cache.clear()
+	if ts.cache.clear() > 0 {
 		ts.observeCache(CacheInvalidation)
 	}
 }
