@@ -306,7 +306,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Logger: cfg.Logger, Now: cfg.Now})
+	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, SiteID: cfg.SiteID,
+		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,15 @@ type Options struct {
 	// the client for the password rate limits; none by default (the peer
 	// address counts).
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	// Forward, on an associate site, sends the requests this site does not
+	// serve to the primary (NewHandler puts it in front of the router; an
+	// embedder wraps its own router with Forward.Wrap).
+	Forward *Forwarder
+	// Ready is a further condition of GET /v3/tokens/ready beside the
+	// store answering: an associate's registry mirror being fresh. nil:
+	// none.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
 }
 
 type handlers struct {
@@ -146,6 +154,9 @@ func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
 		return nil, nil, err
 	}
 	dropHumaErrorSchemas(api.OpenAPI())
+	if opt.Forward != nil {
+		return opt.Forward.Wrap(mux), api, nil
+	}
 	return mux, api, nil
 }
 

@@ -34,6 +34,7 @@ type Store struct {
 	glSessions  map[tenantKey]systems.GlobusSession
 	attempts    oauth2.MemoryAttempts
 	audit       credentials.MemoryAuditor
+	snapshot    []byte // an associate site's copy of the registry, as JSON
 }
 
 type tenantKey struct{ tenant, id string }
