@@ -88,8 +88,12 @@ func (s *Server) services() httpapi.Services {
 }
 
 func (s *Server) options() httpapi.Options {
-	return httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
+	o := httpapi.Options{SiteID: s.cfg.SiteID, DefaultTenant: s.cfg.DefaultTenant, MaxListLimit: s.cfg.MaxListLimit,
 		TrustedProxies: s.cfg.TrustedProxies, Logger: s.log}
+	if s.site != nil {
+		o.Forward, o.Ready = s.site.forward, s.MirrorFresh
+	}
+	return o
 }
 
 // Register adds every Tapis operation to the caller's huma API. They answer
@@ -144,5 +148,6 @@ func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.done
+	<-s.siteDone
 	return nil
 }

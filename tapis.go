@@ -100,6 +100,10 @@ type Stores struct {
 	// Optimizer refreshes the store's query-planner statistics during
 	// housekeeping; optional (nil: nothing to refresh).
 	Optimizer Optimizer
+	// Mirror keeps an associate site's copy of the primary's registry
+	// (needed with Config.Primary; filled from a Config.Store that
+	// implements it, as adapters/memory and adapters/bunstore do).
+	Mirror tenancy.SnapshotStore
 }
 
 // Optimizer is a store that keeps query-planner statistics fresh (bunstore:
@@ -147,6 +151,9 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	if s.Optimizer == nil {
 		s.Optimizer = st
 	}
+	if m, ok := st.(tenancy.SnapshotStore); ok && s.Mirror == nil {
+		s.Mirror = m
+	}
 }
 
 // missing names every required part that is nil; with sealedLater, the
@@ -183,6 +190,10 @@ type Config struct {
 	PreviousKEKs [][]byte
 	// SiteID is the site this server runs as; default: the primary site.
 	SiteID string
+	// Primary, when set, makes this server an associate site (SiteID) of
+	// the primary site it names; see PrimaryConfig. Nil: this server's
+	// registry is its own store (the primary site, or a single site).
+	Primary *PrimaryConfig
 	// DefaultTenant is the tenant of requests whose Host matches no tenant's
 	// base URL. Default "dev".
 	DefaultTenant string
@@ -253,6 +264,9 @@ type Server struct {
 	sealer  *seal.Sealer
 	limiter *oauth2.Limiter
 	log     *slog.Logger
+	site    *site // associate sites only
+
+	siteDone chan struct{}
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -306,8 +320,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, SiteID: cfg.SiteID,
-		Logger: cfg.Logger, Now: cfg.Now})
+	tenStore, primaryURL := st.Tenancy, ""
+	var as *site
+	if cfg.Primary != nil {
+		if as, err = newSite(&cfg); err != nil {
+			return nil, err
+		}
+		tenStore, primaryURL = as.mirror, as.client.URL()
+		tcfg.Publisher, tcfg.Refresher, tcfg.PublishAs = as.client, as.mirror, as.cfg.PublishAs
+	}
+	ten, err := tenancy.NewService(tenancy.Config{Store: tenStore, Roles: cfg.Roles, Keys: keys, SiteID: cfg.SiteID,
+		PrimaryURL: primaryURL, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +353,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
-		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{}), site: as, siteDone: make(chan struct{})}
+	if as != nil {
+		if err := as.route(cfg, ten); err != nil {
+			return nil, err
+		}
+		go s.siteSync()
+	} else {
+		close(s.siteDone)
+	}
 	go s.housekeeping()
 	return s, nil
 }
