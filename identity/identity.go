@@ -134,6 +134,13 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (tenancy.Principal,
 	if err != nil {
 		return tenancy.Principal{}, err
 	}
+	if _, known := reg.Tenant(c.TenantID); !known {
+		// Validation read a newer registry (a tenant created since, on an
+		// associate site's mirror): judge the token by that one.
+		if reg, err = r.reg.Registry(ctx); err != nil {
+			return tenancy.Principal{}, fmt.Errorf("identity: registry: %w", err)
+		}
+	}
 	p := tenancy.Principal{TenantID: c.TenantID, Username: c.Username, AccountType: c.AccountType,
 		TokenTenantID: c.TenantID, TokenUsername: c.Username, TargetSite: c.TargetSite,
 		JTI: c.JTI, Expires: c.Expires, Delegation: c.Delegation, DelegationSub: c.DelegationSub, ParentJTI: c.ParentJTI}

@@ -70,8 +70,8 @@ type Mirror struct {
 	snap    *Snapshot
 	loadErr error
 
-	syncMu  sync.Mutex // one fetch at a time
-	lastTry time.Time
+	syncMu     sync.Mutex // one fetch at a time
+	lastDemand time.Time  // of the last RefreshRegistry that fetched
 }
 
 var _ Store = (*Mirror)(nil)
@@ -140,7 +140,6 @@ func (m *Mirror) Sync(ctx context.Context) (changed bool, err error) {
 }
 
 func (m *Mirror) sync(ctx context.Context) (bool, error) {
-	m.lastTry = m.cfg.Now()
 	fresh, err := m.cfg.Source.FetchRegistry(ctx)
 	if err != nil {
 		return false, fmt.Errorf("tenancy: read the registry of the primary site %s: %w", m.PrimaryURL(), err)
@@ -159,14 +158,17 @@ func (m *Mirror) sync(ctx context.Context) (bool, error) {
 }
 
 // RefreshRegistry is Sync at most once per MinRefresh (callers that find
-// an unknown tenant or key ask for it; a burst of them costs one fetch). It
-// reports whether the copy changed.
+// an unknown tenant or key ask for it; a burst of them costs one fetch;
+// the periodic Sync does not count, so a tenant created just after it is
+// still read at once). It reports whether the copy changed.
 func (m *Mirror) RefreshRegistry(ctx context.Context) (bool, error) {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
-	if !m.lastTry.IsZero() && m.cfg.Now().Sub(m.lastTry) < m.cfg.MinRefresh {
+	now := m.cfg.Now()
+	if !m.lastDemand.IsZero() && now.Sub(m.lastDemand) < m.cfg.MinRefresh {
 		return false, nil
 	}
+	m.lastDemand = now
 	return m.sync(ctx)
 }
 

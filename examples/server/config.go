@@ -37,6 +37,7 @@ type options struct {
 
 	allowPrivateHosts bool // credential checks may reach private addresses
 	globus            globusOptions
+	associate         associateOptions
 
 	dbDefaulted      bool // db derived from -data
 	kekFileDefaulted bool // kekFile derived from -data
@@ -66,6 +67,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.allowPrivateHosts, "allow-private-hosts", false, "let credential checks and HOST_EVAL reach loopback and private addresses (hosts on a private network)")
 	o.globus.addFlags(fs)
+	o.associate.addFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "Usage: server [flags]\n\nRuns the Tapis core services (sites, tenants, tokens). Flags:\n")
@@ -98,6 +100,9 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	}
 	if o.data == "" {
 		return nil, errors.New("-data must not be empty")
+	}
+	if err := o.associate.check(o); err != nil {
+		return nil, err
 	}
 	if o.db == "" {
 		o.db, o.dbDefaulted = "sqlite:"+filepath.Join(o.data, "tapis.db"), true

@@ -13,6 +13,11 @@
 // TAPIS_CONFIG, TAPIS_KEK_FILE, TAPIS_SITE, TAPIS_DEFAULT_TENANT,
 // TAPIS_LOG_LEVEL); a flag on the command line wins over its variable.
 //
+// -site ID -primary URL runs the server as an associate site of the
+// primary at URL (README "Sites"): its registry is a copy of the
+// primary's, kept in its own database; registry writes and the services
+// its site record does not list are forwarded to the primary.
+//
 // -globus-client-id (TAPIS_GLOBUS_CLIENT_ID), the id of a native app
 // registered with Globus Auth, enables Globus credentials for GLOBUS
 // systems; the -globus-*-url flags point at other Globus endpoints (tests).
@@ -136,7 +141,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	log.Info("database ready", "db", redactDSN(o.db))
-	if err := chooseDefaultTenant(ctx, store, o, fileSeed); err != nil {
+	if o.associate.primary != "" {
+		err = associateDefaultTenant(ctx, store, o)
+	} else {
+		err = chooseDefaultTenant(ctx, store, o, fileSeed)
+	}
+	if err != nil {
 		return err
 	}
 
@@ -151,6 +161,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		Store:          store,
 		KEK:            kek,
 		SiteID:         o.site,
+		Primary:        o.associate.config(),
 		DefaultTenant:  o.defaultTenant,
 		Authenticators: []oauth2.Authenticator{ldap}, // then the built-in users
 		HostVerifier:   verifier,
@@ -164,6 +175,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	defer func() { err = errors.Join(err, srv.Close()) }()
 	handler := srv.Handler()
 
+	if o.associate.primary != "" {
+		syncAssociate(ctx, srv, o.data, stdout, log)
+	}
 	if err := seedRegistry(ctx, srv, o, fileSeed, fmt.Sprintf("localhost:%d", tcp.Port), shown, stdout, log); err != nil {
 		return err
 	}
