@@ -3,6 +3,7 @@ package tapis_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -176,6 +177,10 @@ func TestTwoSitesInProcess(t *testing.T) {
 		map[string]string{"grant_type": "password", "username": "alice", "password": "alice-password"})
 	assert.Equal(t, http.StatusForbidden, code, "%v", env)
 
+	_, err = s.primary.Server.Tokens().RotateKeys(ctx, adminPrincipal(), "assoc1")
+	assert.ErrorIs(t, err, tenancy.ErrForbidden, "the primary rotates no key of another site's tenant")
+	assert.ErrorContains(t, err, "rotate its keys there")
+
 	// A rotated key is published before use; the primary verifies both.
 	_, err = s.primary.Server.Tokens().Validate(ctx, tok, "access")
 	require.NoError(t, err)
@@ -221,6 +226,26 @@ func TestTwoSitesInProcess(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "registry reads still served from the copy: %v", env)
 	code, env = call(t, "PUT", s.assocURL, "/v3/tenants/assoc1", assoc1Host, tokAdmin(t, s), map[string]any{"description": "x"})
 	assert.Equal(t, http.StatusBadGateway, code, "a write cannot reach the primary: %v", env)
+
+	// A key that cannot be published is not used.
+	before := tokAdmin(t, s)
+	_, err = s.assoc.Tokens().RotateKeys(ctx, tenancy.Principal{TenantID: "assoc1", Username: "admin", AccountType: tenancy.AccountUser,
+		TokenTenantID: "assoc1", TokenUsername: "admin"}, "assoc1")
+	assert.ErrorIs(t, err, oauth2.ErrPublish)
+	assert.Equal(t, kidOf(t, before), kidOf(t, tokAdmin(t, s)), "the current key stays the published one")
+}
+
+// kidOf is the kid in a JWT's header.
+func kidOf(t *testing.T, raw string) string {
+	t.Helper()
+	head, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	require.NoError(t, err)
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	require.NoError(t, json.Unmarshal(b, &h))
+	return h.Kid
 }
 
 // tokAdmin is a token of assoc1's admin user, signed at the associate.
