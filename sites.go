@@ -160,3 +160,15 @@ func (s *Server) siteSync() {
 		}
 	}
 }
+
+// Forward returns h behind this associate site's forwarder: the requests
+// the site does not serve (registry writes, services its record does not
+// list) go to the primary, the rest to h. Handler does this itself; an
+// embedder that mounts the operations with Register wraps its router with
+// it. On the primary it returns h.
+func (s *Server) Forward(h http.Handler) http.Handler {
+	if s.site == nil {
+		return h
+	}
+	return s.site.forward.Wrap(h)
+}

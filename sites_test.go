@@ -226,6 +226,13 @@ func TestTwoSitesInProcess(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "registry reads still served from the copy: %v", env)
 	code, env = call(t, "PUT", s.assocURL, "/v3/tenants/assoc1", assoc1Host, tokAdmin(t, s), map[string]any{"description": "x"})
 	assert.Equal(t, http.StatusBadGateway, code, "a write cannot reach the primary: %v", env)
+	local := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "embedder") })
+	rec := httptest.NewRecorder()
+	s.assoc.Forward(local).ServeHTTP(rec, httptest.NewRequest("POST", "/v3/tenants", nil))
+	assert.Equal(t, http.StatusBadGateway, rec.Code, "an embedder's router behind Forward sends registry writes to the primary")
+	rec = httptest.NewRecorder()
+	s.assoc.Forward(local).ServeHTTP(rec, httptest.NewRequest("GET", "/v3/systems", nil))
+	assert.Equal(t, "embedder", rec.Body.String())
 
 	// A key that cannot be published is not used.
 	before := tokAdmin(t, s)

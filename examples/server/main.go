@@ -64,6 +64,7 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/adapters/ldapauth"
 	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/oauth2"
 )
@@ -150,7 +151,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 
-	ldap, err := ldapAuthenticator(store, getenv)
+	var directory ldapauth.Registry = store
+	late := &lateRegistry{}
+	if o.associate.primary != "" {
+		directory = late // the tenants and LDAP objects are in the mirror
+	}
+	ldap, err := ldapAuthenticator(directory, getenv)
 	if err != nil {
 		return err
 	}
@@ -173,6 +179,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	defer func() { err = errors.Join(err, srv.Close()) }()
+	late.svc = srv.Tenancy()
 	handler := srv.Handler()
 
 	if o.associate.primary != "" {
