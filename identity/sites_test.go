@@ -56,6 +56,8 @@ func TestCrossSiteRules(t *testing.T) {
 			identity.Request{Host: assoc1Host, Token: assoc2SvcAtAssoc}, "Associate sites do not call each other"},
 		{"one associate's user token at another", assoc2,
 			identity.Request{Host: assoc1Host, Token: assoc1User, Service: "systems"}, "Associate sites do not call each other: tenant assoc1 belongs to site assoc"},
+		{"an associate's user at its own site", assoc2,
+			identity.Request{Host: assoc2Host, Token: w.user(t, "assoc2t", "u2"), Service: "systems"}, ""},
 		{"a primary tenant's user at an associate", assoc,
 			identity.Request{Host: devHost, Token: devUser, Service: "systems"}, ""},
 

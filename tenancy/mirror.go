@@ -66,9 +66,8 @@ type MirrorConfig struct {
 type Mirror struct {
 	cfg MirrorConfig
 
-	mu      sync.RWMutex
-	snap    *Snapshot
-	loadErr error
+	mu   sync.RWMutex
+	snap *Snapshot
 
 	syncMu     sync.Mutex // one fetch at a time
 	lastDemand time.Time  // of the last RefreshRegistry that fetched

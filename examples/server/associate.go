@@ -106,11 +106,12 @@ func syncAssociate(ctx context.Context, srv *tapis.Server, data string, stdout i
 		log.Warn("a public key of this site is not at the primary yet", "tenant", k.TenantID, "reason", k.Err)
 		pem := strings.TrimRight(k.PublicKeyPEM, "\n") + "\n"
 		file := filepath.Join(data, k.TenantID+".public.pem")
-		if err := os.MkdirAll(data, 0o700); err == nil {
-			err = os.WriteFile(file, []byte(pem), 0o644)
+		werr := os.MkdirAll(data, 0o700)
+		if werr == nil {
+			werr = os.WriteFile(file, []byte(pem), 0o644)
 		}
-		if err != nil {
-			log.Warn("writing the public key to a file failed", "file", file, "err", err)
+		if werr != nil {
+			log.Warn("writing the public key to a file failed", "file", file, "err", werr)
 			file = "(not written)"
 		}
 		fmt.Fprintf(stdout, "Public key of tenant %s (not at the primary yet: %v), also in %s:\n%s", k.TenantID, k.Err, file, pem)
