@@ -69,8 +69,10 @@ type Mirror struct {
 	mu   sync.RWMutex
 	snap *Snapshot
 
-	syncMu     sync.Mutex // one fetch at a time
+	syncMu     sync.Mutex // one fetch at a time; guards the fields below
 	lastDemand time.Time  // of the last RefreshRegistry that fetched
+	version    uint64     // counts the syncs that changed the copy
+	reported   uint64     // version the last RefreshRegistry reported
 }
 
 var _ Store = (*Mirror)(nil)
@@ -153,22 +155,32 @@ func (m *Mirror) sync(ctx context.Context) (bool, error) {
 	m.mu.Lock()
 	m.snap = &fresh
 	m.mu.Unlock()
-	return old == nil || !sameRecords(*old, fresh), nil
+	changed := old == nil || !sameRecords(*old, fresh)
+	if changed {
+		m.version++
+	}
+	return changed, nil
 }
 
 // RefreshRegistry is Sync at most once per MinRefresh (callers that find
 // an unknown tenant or key ask for it; a burst of them costs one fetch;
 // the periodic Sync does not count, so a tenant created just after it is
-// still read at once). It reports whether the copy changed.
+// still read at once). It reports whether the copy changed since the
+// previous RefreshRegistry reported, by its own fetch or a periodic Sync
+// (whose caller may not have taken the change into use yet).
 func (m *Mirror) RefreshRegistry(ctx context.Context) (bool, error) {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
 	now := m.cfg.Now()
-	if !m.lastDemand.IsZero() && now.Sub(m.lastDemand) < m.cfg.MinRefresh {
-		return false, nil
+	if m.lastDemand.IsZero() || now.Sub(m.lastDemand) >= m.cfg.MinRefresh {
+		m.lastDemand = now
+		if _, err := m.sync(ctx); err != nil {
+			return false, err
+		}
 	}
-	m.lastDemand = now
-	return m.sync(ctx)
+	changed := m.version != m.reported
+	m.reported = m.version
+	return changed, nil
 }
 
 // Fetched returns when the served copy was read from the primary (zero

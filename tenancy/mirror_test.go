@@ -130,8 +130,23 @@ func TestMirrorRefreshIsThrottled(t *testing.T) {
 		assert.False(t, changed)
 	}
 	assert.Equal(t, 2, src.fetches, "a burst costs one fetch")
+
+	// A change the periodic sync brought is reported to the next refresh,
+	// throttled or not: its caller reloads what it had not seen.
+	src.snap.Tenants[0].Description = "changed again"
+	changed, err = m.Sync(ctx)
+	require.NoError(t, err)
+	require.True(t, changed)
+	changed, err = m.RefreshRegistry(ctx)
+	require.NoError(t, err)
+	assert.True(t, changed, "the periodic sync's change is reported")
+	assert.Equal(t, 3, src.fetches, "without another fetch")
+	changed, err = m.RefreshRegistry(ctx)
+	require.NoError(t, err)
+	assert.False(t, changed, "and only once")
+
 	clk.Advance(11 * time.Second)
 	_, err = m.RefreshRegistry(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 3, src.fetches)
+	assert.Equal(t, 4, src.fetches)
 }
