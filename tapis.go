@@ -65,6 +65,7 @@ type Store interface {
 	credentials.Auditor
 	CredentialRewrapper
 	Optimizer
+	tenancy.SnapshotStore // an associate site's copy of the registry
 	// Vault returns the credential vault, sealing each credential with sealer.
 	Vault(sealer *seal.Sealer) credentials.Vault
 	// GlobusSessions returns the started Globus authorizations, sealing each
@@ -101,8 +102,7 @@ type Stores struct {
 	// housekeeping; optional (nil: nothing to refresh).
 	Optimizer Optimizer
 	// Mirror keeps an associate site's copy of the primary's registry
-	// (needed with Config.Primary; filled from a Config.Store that
-	// implements it, as adapters/memory and adapters/bunstore do).
+	// (needed with Config.Primary only).
 	Mirror tenancy.SnapshotStore
 }
 
@@ -151,8 +151,8 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	if s.Optimizer == nil {
 		s.Optimizer = st
 	}
-	if m, ok := st.(tenancy.SnapshotStore); ok && s.Mirror == nil {
-		s.Mirror = m
+	if s.Mirror == nil {
+		s.Mirror = st
 	}
 }
 
