@@ -141,6 +141,10 @@ func TestTwoSitesInProcess(t *testing.T) {
 		map[string]string{"grant_type": "password", "username": "alice", "password": "alice-password"})
 	require.Equal(t, http.StatusCreated, code, "%v", env)
 	tok := result(t, env)["access_token"].(map[string]any)["access_token"].(string)
+	pair, err := s.assoc.Tokens().Mint(ctx, oauth2.MintRequest{TenantID: "assoc1", Username: "alice", AccountType: tenancy.AccountUser,
+		GenerateRefresh: true})
+	require.NoError(t, err)
+	refresh := pair.Refresh.Raw
 
 	// The associate serves its systems.
 	code, env = call(t, "POST", s.assocURL, "/v3/systems", assoc1Host, tok, map[string]any{"id": "sys1", "systemType": "LINUX",
@@ -156,7 +160,6 @@ func TestTwoSitesInProcess(t *testing.T) {
 	// Registry reads come from the mirror; writes go to the primary, which
 	// accepts the associate's token.
 	var got tenancy.Tenant
-	var err error
 	code, env = call(t, "GET", s.assocURL, "/v3/tenants/dev", assoc1Host, "", nil)
 	require.Equal(t, http.StatusOK, code, "%v", env)
 	assert.Equal(t, "local", result(t, env)["site_id"])
@@ -177,6 +180,10 @@ func TestTwoSitesInProcess(t *testing.T) {
 		map[string]string{"grant_type": "password", "username": "alice", "password": "alice-password"})
 	assert.Equal(t, http.StatusForbidden, code, "%v", env)
 
+	_, err = s.primary.Server.Tokens().Refresh(ctx, refresh)
+	assert.ErrorIs(t, err, tenancy.ErrForbidden, "the primary refreshes no token of an associate's tenant")
+	_, err = s.assoc.Tokens().Refresh(ctx, refresh)
+	assert.NoError(t, err, "its own site does")
 	_, err = s.primary.Server.Tokens().RotateKeys(ctx, adminPrincipal(), "assoc1")
 	assert.ErrorIs(t, err, tenancy.ErrForbidden, "the primary rotates no key of another site's tenant")
 	assert.ErrorContains(t, err, "rotate its keys there")
