@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tapis-go/tapis/httpapi"
@@ -49,6 +50,9 @@ type PrimaryConfig struct {
 
 // site is the associate-site machinery of a Server (nil on the primary).
 type site struct {
+	// mu makes one sync at a time: the start-up sync and the periodic one
+	// would otherwise both give a tenant without a key a first key.
+	mu      sync.Mutex
 	cfg     PrimaryConfig
 	mirror  *tenancy.Mirror
 	client  *httpapi.PrimaryClient
@@ -100,6 +104,8 @@ func (s *Server) SyncPrimary(ctx context.Context) ([]oauth2.OwnKey, error) {
 	if s.site == nil {
 		return nil, nil
 	}
+	s.site.mu.Lock()
+	defer s.site.mu.Unlock()
 	if _, err := s.site.mirror.Sync(ctx); err != nil {
 		return nil, err
 	}
@@ -128,6 +134,8 @@ func (s *Server) SiteKeys(ctx context.Context) ([]oauth2.OwnKey, error) {
 	if s.site == nil {
 		return nil, nil
 	}
+	s.site.mu.Lock()
+	defer s.site.mu.Unlock()
 	return s.tokens.ProvisionSiteKeys(ctx)
 }
 
