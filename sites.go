@@ -88,9 +88,16 @@ func newSite(cfg *Config) (*site, error) {
 	return &site{cfg: p, mirror: mirror, client: client}, nil
 }
 
-// route builds the forwarder of the requests this site does not serve.
-func (a *site) route(cfg Config, ten *tenancy.Service) error {
-	f, err := httpapi.NewForwarder(httpapi.ForwardConfig{Primary: a.client.URL(), Site: cfg.SiteID, Registry: ten, Logger: cfg.Logger})
+// route builds the forwarder of the requests this site does not serve;
+// it checks their tokens here first (this site's revocations hold for
+// them too).
+func (a *site) route(cfg Config, ten *tenancy.Service, tok *oauth2.TokenService) error {
+	validate := func(ctx context.Context, raw string) error {
+		_, err := tok.Validate(ctx, raw, "access")
+		return err
+	}
+	f, err := httpapi.NewForwarder(httpapi.ForwardConfig{Primary: a.client.URL(), Site: cfg.SiteID, Registry: ten,
+		Validate: validate, Logger: cfg.Logger})
 	a.forward = f
 	return err
 }

@@ -170,6 +170,13 @@ func TestTwoSitesInProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, desc, got.Description, "the primary made the write")
 
+	// A token revoked at the associate is not forwarded.
+	revoked := tokAdmin(t, s)
+	_, err = s.assoc.Tokens().Revoke(ctx, revoked)
+	require.NoError(t, err)
+	code, env = call(t, "PUT", s.assocURL, "/v3/tenants/assoc1", assoc1Host, revoked, map[string]any{"description": "revoked"})
+	assert.Equal(t, http.StatusUnauthorized, code, "%v", env)
+
 	// Token authority: neither site signs for the other's tenants.
 	_, err = s.primary.Server.Tokens().Mint(ctx, oauth2.MintRequest{TenantID: "assoc1", Username: "alice", AccountType: tenancy.AccountUser})
 	assert.ErrorIs(t, err, tenancy.ErrForbidden)

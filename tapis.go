@@ -355,7 +355,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
 		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{}), site: as, siteDone: make(chan struct{})}
 	if as != nil {
-		if err := as.route(cfg, ten); err != nil {
+		if err := as.route(cfg, ten, tok); err != nil {
 			return nil, err
 		}
 		go s.siteSync()

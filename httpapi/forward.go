@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
 )
 
@@ -32,6 +33,11 @@ type ForwardConfig struct {
 	Site string
 	// Registry gives the sites and tenants: which services Site runs.
 	Registry Registries
+	// Validate, when set, checks a request's X-Tapis-Token before it is
+	// forwarded; a token it refuses with oauth2.ErrInvalidToken is answered
+	// here (401). The associate's own refusals (its revocations above all)
+	// then hold for what it forwards, beside the primary's.
+	Validate func(ctx context.Context, raw string) error
 	// Transport carries the forwarded requests; default NewTransport
 	// (bounded dial, TLS handshake and wait for the response headers; the
 	// body streams as long as it flows).
@@ -48,11 +54,12 @@ type ForwardConfig struct {
 // -Host and -Proto are set, and nothing of the request (its token above
 // all) is logged.
 type Forwarder struct {
-	primary *url.URL
-	site    string
-	reg     Registries
-	proxy   *httputil.ReverseProxy
-	log     *slog.Logger
+	primary  *url.URL
+	site     string
+	reg      Registries
+	validate func(ctx context.Context, raw string) error
+	proxy    *httputil.ReverseProxy
+	log      *slog.Logger
 }
 
 // NewForwarder returns a Forwarder; its error names every problem of cfg.
@@ -77,7 +84,7 @@ func NewForwarder(cfg ForwardConfig) (*Forwarder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	f := &Forwarder{primary: u, site: cfg.Site, reg: cfg.Registry, log: cfg.Logger}
+	f := &Forwarder{primary: u, site: cfg.Site, reg: cfg.Registry, validate: cfg.Validate, log: cfg.Logger}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -113,6 +120,12 @@ func (f *Forwarder) Wrap(next http.Handler) http.Handler {
 				"This request was forwarded here by site %s, and site %s would forward it again: the primary site's URL (%s) must not point at an associate site.",
 				tenancy.TruncateTo(by, 50), f.site, f.primary)))
 			return
+		}
+		if raw := r.Header.Get(HeaderToken); raw != "" && f.validate != nil {
+			if err := f.validate(r.Context(), raw); errors.Is(err, oauth2.ErrInvalidToken) {
+				writeEnvelopeError(w, NewError(http.StatusUnauthorized, err.Error()))
+				return
+			}
 		}
 		f.proxy.ServeHTTP(w, r)
 	})

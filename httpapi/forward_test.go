@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/tapis-go/tapis/adapters/memory"
 	"github.com/tapis-go/tapis/httpapi"
+	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/tenancy"
 	"github.com/tapis-go/tapis/tenancy/tenancytest"
 )
@@ -54,7 +57,16 @@ func newForwardWorld(t *testing.T, primary http.HandlerFunc) *forwardWorld {
 		primary(rw, r)
 	}))
 	t.Cleanup(w.primary.Close)
-	f, err := httpapi.NewForwarder(httpapi.ForwardConfig{Primary: w.primary.URL, Site: "a", Registry: svc,
+	validate := func(_ context.Context, raw string) error {
+		switch raw {
+		case "revoked":
+			return fmt.Errorf("wrapped: %w", oauth2.ErrInvalidToken)
+		case "store-down":
+			return errors.New("store down")
+		}
+		return nil
+	}
+	f, err := httpapi.NewForwarder(httpapi.ForwardConfig{Primary: w.primary.URL, Site: "a", Registry: svc, Validate: validate,
 		Logger: slog.New(slog.NewTextHandler(w.logs, nil))})
 	require.NoError(t, err)
 	w.h = f.Wrap(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(rw, "local") }))
@@ -91,6 +103,22 @@ func TestForwarderRoutes(t *testing.T) {
 		rec := w.do(t, httptest.NewRequest(c.method, c.path, nil))
 		assert.Equal(t, c.want, rec.Body.String(), "%s %s", c.method, c.path)
 	}
+}
+
+// TestForwarderChecksTokens: a token this site refuses (a revoked one) is
+// answered here, not forwarded; a check that fails for another reason
+// leaves the decision to the primary.
+func TestForwarderChecksTokens(t *testing.T) {
+	w := newForwardWorld(t, func(rw http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(rw, "primary") })
+	for token, want := range map[string]int{"revoked": http.StatusUnauthorized, "store-down": http.StatusOK, "good": http.StatusOK} {
+		r := httptest.NewRequest("PUT", "/v3/tenants/t1", nil)
+		r.Header.Set("X-Tapis-Token", token)
+		rec := w.do(t, r)
+		assert.Equal(t, want, rec.Code, token)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	assert.Len(t, w.seen, 2, "the refused token did not reach the primary")
 }
 
 // TestForwarderIsAProxy: what the primary sees and what the client gets
