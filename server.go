@@ -127,6 +127,9 @@ func (s *Server) options() httpapi.Options {
 	if s.metrics != nil { // never a nil *Metrics in the interface
 		o.Observer = s.metrics
 	}
+	if s.site != nil {
+		o.Forward, o.Ready = s.site.forward, s.MirrorFresh
+	}
 	return o
 }
 
@@ -220,5 +223,6 @@ func (s *Server) Close() error {
 		}
 	})
 	<-s.done
+	<-s.siteDone
 	return nil
 }

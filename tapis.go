@@ -74,6 +74,7 @@ type Store interface {
 	cluster.Feed
 	cluster.Locker
 	cluster.CanaryStore
+	tenancy.SnapshotStore // an associate site's copy of the registry
 	// Vault returns the credential vault, sealing each credential with sealer.
 	Vault(sealer *seal.Sealer) credentials.Vault
 	// GlobusSessions returns the started Globus authorizations, sealing each
@@ -124,6 +125,9 @@ type Stores struct {
 	// Canary keeps the KEK canary Server.CheckKEK checks and writes
 	// (cluster.MemoryCanary: this process only).
 	Canary cluster.CanaryStore
+	// Mirror keeps an associate site's copy of the primary's registry
+	// (needed with Config.Primary only).
+	Mirror tenancy.SnapshotStore
 }
 
 // Optimizer is a store that keeps query-planner statistics fresh (bunstore:
@@ -189,6 +193,9 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	if s.Canary == nil {
 		s.Canary = st
 	}
+	if s.Mirror == nil {
+		s.Mirror = st
+	}
 }
 
 // missing names every required part that is nil; with sealedLater, the
@@ -225,6 +232,10 @@ type Config struct {
 	PreviousKEKs [][]byte
 	// SiteID is the site this server runs as; default: the primary site.
 	SiteID string
+	// Primary, when set, makes this server an associate site (SiteID) of
+	// the primary site it names; see PrimaryConfig. Nil: this server's
+	// registry is its own store (the primary site, or a single site).
+	Primary *PrimaryConfig
 	// DefaultTenant is the tenant of requests whose Host matches no tenant's
 	// base URL. Default "dev".
 	DefaultTenant string
@@ -294,7 +305,7 @@ type Config struct {
 	// ReadyChecks are the embedding program's own conditions for taking
 	// traffic, run by GET /readyz after the Server's (see
 	// Server.ReadyChecks). Each needs a Name, unique and not one of the
-	// Server's ("database", "kek"), and a Check.
+	// Server's ("database", "kek", "registry-mirror"), and a Check.
 	ReadyChecks []ReadyCheck
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -317,6 +328,9 @@ type Server struct {
 	metrics *metrics.Metrics // nil without Config.Metrics
 	ready   []ReadyCheck
 	health  *httpapi.Health
+	site    *site // associate sites only
+
+	siteDone chan struct{}
 
 	stop        chan struct{}
 	stopOnce    sync.Once
@@ -387,8 +401,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Notifier: notify,
-		Logger: cfg.Logger, Now: cfg.Now})
+	tenStore, primaryURL := st.Tenancy, ""
+	var as *site
+	if cfg.Primary != nil {
+		if as, err = newSite(&cfg); err != nil {
+			return nil, err
+		}
+		tenStore, primaryURL = as.mirror, as.client.URL()
+		tcfg.Publisher, tcfg.Refresher, tcfg.PublishAs = as.client, as.mirror, as.cfg.PublishAs
+	}
+	ten, err := tenancy.NewService(tenancy.Config{Store: tenStore, Roles: cfg.Roles, Keys: keys, Notifier: notify,
+		SiteID: cfg.SiteID, PrimaryURL: primaryURL, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -411,19 +434,32 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
-		limiter: limiter, log: cfg.Logger, metrics: m, stop: make(chan struct{}), done: make(chan struct{})}
+		limiter: limiter, log: cfg.Logger, metrics: m, stop: make(chan struct{}), done: make(chan struct{}),
+		site: as, siteDone: make(chan struct{})}
 	// The Server's own conditions first, then the program's: the
-	// database, then whether the KEK opens the database's sealed canary.
+	// database, whether the KEK opens the database's sealed canary, and on
+	// an associate site whether its copy of the registry is fresh.
 	if st.Ping != nil {
 		s.ready = append(s.ready, ReadyCheck{Name: "database", Check: st.Ping.Ping})
 	}
 	s.ready = append(s.ready, ReadyCheck{Name: "kek", Check: s.CheckKEK})
+	if as != nil {
+		s.ready = append(s.ready, ReadyCheck{Name: "registry-mirror", Check: s.MirrorFresh})
+	}
 	s.ready = append(s.ready, cfg.ReadyChecks...)
 	s.health = httpapi.NewHealth(s.ready, cfg.Logger)
 	if m != nil {
 		if err := m.Register(cfg.Metrics); err != nil {
 			return nil, fmt.Errorf("tapis: Config.Metrics: %w", err)
 		}
+	}
+	if as != nil {
+		if err := as.route(cfg, ten, tok); err != nil {
+			return nil, err
+		}
+		go s.siteSync()
+	} else {
+		close(s.siteDone)
 	}
 	s.stopChanges = st.Changes.SubscribeChanges(s.ApplyChange)
 	go s.housekeeping()
@@ -434,9 +470,9 @@ func New(cfg Config) (*Server, error) {
 // and every name given twice.
 func checkReadyChecks(checks []ReadyCheck) []error {
 	var out []error
-	// The Server's own: the store's ping, and the KEK guard (issue 14,
-	// part A) once it joins s.ready as "kek".
-	seen := map[string]bool{"database": true, "kek": true}
+	// The Server's own: the store's ping, the KEK guard and an associate
+	// site's registry mirror.
+	seen := map[string]bool{"database": true, "kek": true, "registry-mirror": true}
 	for i, c := range checks {
 		switch {
 		case c.Name == "":

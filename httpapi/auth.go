@@ -57,27 +57,6 @@ func (a *authenticator) principal(ctx context.Context, host, raw, oboTenant, obo
 	return a.resolver.Resolve(ctx, identity.Request{Host: host, Token: raw, OBOTenant: oboTenant, OBOUser: oboUser, Service: service})
 }
 
-// serviceOf names the Tapis service an operation path belongs to, for the
-// resolver's site rules: /v3/systems/... is systems, /v3/oauth2/... the
-// authenticator, /v3/sites and /v3/tenants the tenants service, /v3/tokens
-// tokens; "" for anything else.
-func serviceOf(path string) string {
-	rest, ok := strings.CutPrefix(path, "/v3/")
-	if !ok {
-		return ""
-	}
-	first, _, _ := strings.Cut(rest, "/")
-	switch first {
-	case "systems", "tokens", "tenants":
-		return first
-	case "sites":
-		return "tenants"
-	case "oauth2":
-		return "authenticator"
-	}
-	return ""
-}
-
 // middleware resolves the principal of every operation according to its
 // auth mode and puts it in the request context.
 func (a *authenticator) middleware(h *handlers) func(huma.Context, func(huma.Context)) {
@@ -90,7 +69,7 @@ func (a *authenticator) middleware(h *handlers) func(huma.Context, func(huma.Con
 		if mode == authIgnored {
 			raw = ""
 		}
-		p, err := a.principal(ctx.Context(), ctx.Host(), raw, ctx.Header(HeaderTenant), ctx.Header(HeaderUser), serviceOf(ctx.Operation().Path))
+		p, err := a.principal(ctx.Context(), ctx.Host(), raw, ctx.Header(HeaderTenant), ctx.Header(HeaderUser), tenancy.ServiceOfPath(ctx.Operation().Path))
 		if err == nil && mode == authRequired && !p.Authenticated() {
 			err = tenancy.Errorf(oauth2.ErrInvalidToken, "No Tapis access token found in the request; send it in the %s header.", HeaderToken)
 		}

@@ -32,6 +32,8 @@ var statusTable = []struct {
 	{tenancy.ErrNotFound, http.StatusNotFound},
 	{tenancy.ErrAlreadyExists, http.StatusConflict},
 	{tenancy.ErrInUse, http.StatusConflict},
+	{tenancy.ErrMisdirected, http.StatusMisdirectedRequest},
+	{oauth2.ErrPublish, http.StatusBadGateway},
 	{oauth2.ErrRateLimited, http.StatusTooManyRequests},
 	{oauth2.ErrNotConfigured, http.StatusNotImplemented},
 	{systems.ErrNotConfigured, http.StatusNotImplemented},

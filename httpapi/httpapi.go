@@ -57,6 +57,14 @@ type Options struct {
 	// Health answers NewHandler's GET /livez and /readyz; nil: a Health
 	// without checks (always ready).
 	Health *Health
+	// Forward, on an associate site, sends the requests this site does not
+	// serve to the primary (NewHandler puts it in front of the router; an
+	// embedder wraps its own router with Forward.Wrap).
+	Forward *Forwarder
+	// Ready is a further condition of GET /v3/tokens/ready beside the
+	// store answering: an associate's registry mirror being fresh. nil:
+	// none.
+	Ready  func(context.Context) error
 	Logger *slog.Logger
 }
 
@@ -160,6 +168,9 @@ func NewHandler(svc Services, opt Options) (http.Handler, huma.API, error) {
 	}
 	registerHealth(api, hl, opt.Observer)
 	dropHumaErrorSchemas(api.OpenAPI())
+	if opt.Forward != nil {
+		return opt.Forward.Wrap(mux), api, nil
+	}
 	return mux, api, nil
 }
 

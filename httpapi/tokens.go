@@ -92,6 +92,11 @@ func (h *handlers) registerTokens(api huma.API) {
 				h.log.ErrorContext(ctx, "readiness check failed", "err", err)
 				return nil, NewError(http.StatusServiceUnavailable, "Not ready: the store does not answer.")
 			}
+			if h.opt.Ready != nil {
+				if err := h.opt.Ready(ctx); err != nil {
+					return nil, NewError(http.StatusServiceUnavailable, "Not ready: "+err.Error()+".")
+				}
+			}
 			return ok("", "Ready."), nil
 		})
 	type createIn struct {

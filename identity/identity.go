@@ -8,6 +8,10 @@
 //     exactly, else the listener's default tenant (no substring matching).
 //   - A user token belongs to the request's tenant and carries no
 //     on-behalf-of headers.
+//   - Between sites, the rules of the original's JWT filter (crossSite):
+//     SK and Tokens serve their own site only, associates do not call
+//     each other, the primary does not serve a tenant a service its own
+//     site runs, an associate serves only the services it runs.
 //   - A service token targets this site; its on-behalf-of headers come both
 //     or not at all, and name a tenant allowable for the token's tenant
 //     (every tenant for itself, a site's admin tenant for the tenants of its
@@ -91,10 +95,10 @@ type Request struct {
 	// and X-Tapis-User, allowed with a service token only.
 	OBOTenant, OBOUser string
 	// Service is the Tapis service the request is for ("systems",
-	// "tokens", "tenants", "authenticator"); empty when the caller does not
-	// say. The cross-site rules (SK and Tokens local only, no associate to
-	// associate, the primary refusing a service the tenant's own site runs)
-	// will read it; no rule reads it yet.
+	// "tokens", "tenants", "authenticator"; tenancy.ServiceOfPath); empty
+	// when the caller does not say. The cross-site rules read it (SK and
+	// Tokens local only, the primary refusing a service the tenant's own
+	// site runs, an associate serving only the services it runs).
 	Service string
 }
 
@@ -130,12 +134,25 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (tenancy.Principal,
 	if err != nil {
 		return tenancy.Principal{}, err
 	}
+	if _, known := reg.Tenant(c.TenantID); !known {
+		// Validation read a newer registry (a tenant created since, on an
+		// associate site's mirror): judge the token by that one.
+		if reg, err = r.reg.Registry(ctx); err != nil {
+			return tenancy.Principal{}, fmt.Errorf("identity: registry: %w", err)
+		}
+	}
 	p := tenancy.Principal{TenantID: c.TenantID, Username: c.Username, AccountType: c.AccountType,
 		TokenTenantID: c.TenantID, TokenUsername: c.Username, TargetSite: c.TargetSite,
 		JTI: c.JTI, Expires: c.Expires, Delegation: c.Delegation, DelegationSub: c.DelegationSub, ParentJTI: c.ParentJTI}
 	switch c.AccountType {
 	case tenancy.AccountUser:
-		return p, userRules(c, req, reqTenant)
+		if err := userRules(c, req, reqTenant); err != nil {
+			return tenancy.Principal{}, err
+		}
+		if err := r.crossSite(reg, c.TenantID, req.Service); err != nil {
+			return tenancy.Principal{}, err
+		}
+		return p, nil
 	case tenancy.AccountService:
 		return r.serviceRules(reg, c, req, reqTenant, p)
 	default:
@@ -158,7 +175,7 @@ func userRules(c oauth2.Claims, req Request, reqTenant string) error {
 // serviceRules: a service token targets this site; its on-behalf-of
 // headers come both or not at all and name an allowable tenant.
 func (r *Resolver) serviceRules(reg *tenancy.Registry, c oauth2.Claims, req Request, reqTenant string, p tenancy.Principal) (tenancy.Principal, error) {
-	if err := r.siteRules(reg, c); err != nil {
+	if err := r.siteRules(reg, c, req.Service); err != nil {
 		return tenancy.Principal{}, err
 	}
 	switch {
@@ -170,6 +187,12 @@ func (r *Resolver) serviceRules(reg *tenancy.Registry, c oauth2.Claims, req Requ
 		if !reg.MayActFor(c.TenantID, req.OBOTenant) {
 			return tenancy.Principal{}, tenancy.Errorf(tenancy.ErrForbidden, "Tokens of tenant %s may not act for tenant %s.", c.TenantID, req.OBOTenant)
 		}
+		// The tenant acted for is judged by the same site rules as the
+		// token's own: a site does not serve another site's tenant a
+		// service that site runs itself.
+		if err := r.crossSite(reg, req.OBOTenant, req.Service); err != nil {
+			return tenancy.Principal{}, err
+		}
 		p.TenantID, p.Username, p.OnBehalfOf = req.OBOTenant, req.OBOUser, true
 	case reg.MayActFor(c.TenantID, reqTenant):
 		p.TenantID = reqTenant
@@ -177,15 +200,55 @@ func (r *Resolver) serviceRules(reg *tenancy.Registry, c oauth2.Claims, req Requ
 	return p, nil
 }
 
-// siteRules are the rules about sites: today, a service token must target
-// this site. The cross-site rules of reference/auth.md §3.8 belong here.
-func (r *Resolver) siteRules(reg *tenancy.Registry, c oauth2.Claims) error {
+// siteRules are the rules about sites for a service token: it targets
+// this site, and its tenant's site may call this site for the service
+// (crossSite).
+func (r *Resolver) siteRules(reg *tenancy.Registry, c oauth2.Claims, service string) error {
 	site := r.Site(reg)
 	if site == "" {
 		return tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid service token; this server's site is not known (no primary site and no site id configured).")
 	}
 	if c.TargetSite != site {
 		return tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid service token; target_site claim does not match this service's site_id.")
+	}
+	return r.crossSite(reg, c.TenantID, service)
+}
+
+// crossSite applies the cross-site rules of reference/auth.md §3.8 (Tapis'
+// JWT filter) to a request acting for tenantID, whose own site (site_id) is
+// its source site, for service (from the request path; "" when the path
+// names none):
+//
+//   - the Security Kernel and the Tokens API serve their own site only;
+//   - associate sites do not call each other: between two sites, one is
+//     the primary;
+//   - the primary does not serve a tenant of an associate a service that
+//     associate runs itself (its requests are routed there);
+//   - an associate serves only the services it runs (the others are
+//     forwarded to the primary before they get here), the registry reads
+//     of its mirror, and its Tokens API.
+//
+// The original applies them to service tokens; here they hold for user
+// tokens and the tenant a service acts for too, since a site serving
+// another site's tenant a service would split that tenant's data.
+func (r *Resolver) crossSite(reg *tenancy.Registry, tenantID, service string) error {
+	local := r.Site(reg)
+	owner, ok := reg.OwningSite(tenantID)
+	if !ok {
+		return tenancy.Errorf(oauth2.ErrInvalidToken, "Invalid Tapis token: tenant %s belongs to no known site.", tenantID)
+	}
+	if owner.ID != local {
+		switch {
+		case tenancy.LocalOnly(service):
+			return tenancy.Errorf(tenancy.ErrForbidden, "The %s service of site %s serves its own site only; tenant %s belongs to site %s.", service, local, tenantID, owner.ID)
+		case !reg.IsPrimary(local) && !owner.Primary:
+			return tenancy.Errorf(tenancy.ErrForbidden, "Associate sites do not call each other: tenant %s belongs to site %s, and this is site %s.", tenantID, owner.ID, local)
+		case reg.IsPrimary(local) && service != "" && reg.SiteRuns(owner.ID, service):
+			return tenancy.Errorf(tenancy.ErrForbidden, "Site %s runs the %s service for tenant %s; the primary site does not serve it. Send the request to %s.", owner.ID, service, tenantID, owner.BaseURL)
+		}
+	}
+	if !reg.IsPrimary(local) && service != "" && service != tenancy.ServiceTenants && !reg.SiteRuns(local, service) {
+		return tenancy.Errorf(tenancy.ErrForbidden, "Site %s does not run the %s service; it is served by the primary site.", local, service)
 	}
 	return nil
 }

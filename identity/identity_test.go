@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/memory"
 	"github.com/tapis-go/tapis/identity"
 	"github.com/tapis-go/tapis/internal/testenv"
@@ -21,36 +22,52 @@ import (
 
 // Hosts of the seeded tenants (testenv): admin and dev and other on the
 // primary site "local"; world adds an associate site "assoc" with its admin
-// tenant assocadmin and a tenant assoc1.
+// tenant assocadmin and a tenant assoc1, and a second associate "assoc2"
+// with its admin tenant assoc2admin and a tenant assoc2t. Both associates
+// run systems only (and their own Tokens API).
 var (
 	devHost    = "dev." + testenv.Host
 	otherHost  = "other." + testenv.Host
 	adminHost  = "admin." + testenv.Host
 	assoc1Host = "assoc1.assoc.test"
+	assoc2Host = "assoc2t.assoc2.test"
 )
 
-// world is a seeded library instance on the memory store with an associate
-// site, and a resolver over its registry and token service.
+// world is a seeded library instance on the memory store with two
+// associate sites, and a resolver over its registry and token service.
+// Each associate has its own instance (SiteID) over the same store: only a
+// tenant's own site signs its tokens, so the associates' tokens are minted
+// there.
 type world struct {
-	env *testenv.Env
-	res *identity.Resolver
+	env   *testenv.Env
+	res   *identity.Resolver
+	sites map[string]*tapis.Server // instances of the associate sites
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	env := testenv.New(t)
 	ctx := context.Background()
-	ten := env.Server.Tenancy()
-	_, err := ten.BootstrapSite(ctx, tenancy.Site{ID: "assoc", BaseURL: "http://assoc.test", SiteAdminTenantID: "assocadmin",
-		Services: []string{"systems"}})
-	require.NoError(t, err)
-	for _, id := range []string{"assocadmin", "assoc1"} {
-		base := "http://" + id + ".assoc.test"
-		_, err := ten.BootstrapTenant(ctx, tenancy.Tenant{ID: id, BaseURL: base, SiteID: "assoc", Owner: "tapis-dev@example.org",
-			AdminUser: "admin", TokenService: base + "/v3/tokens", SecurityKernel: base + "/v3/security", Authenticator: base + "/v3/oauth2"})
+	w := &world{env: env, sites: map[string]*tapis.Server{}}
+	for _, a := range []struct{ site, admin, tenant string }{{"assoc", "assocadmin", "assoc1"}, {"assoc2", "assoc2admin", "assoc2t"}} {
+		_, err := env.Server.Tenancy().BootstrapSite(ctx, tenancy.Site{ID: a.site, BaseURL: "http://" + a.site + ".test",
+			SiteAdminTenantID: a.admin, Services: []string{"systems"}})
 		require.NoError(t, err)
+		srv, err := tapis.New(tapis.Config{Store: env.Store, KEK: env.KEK, SiteID: a.site, Now: env.Clock.Now})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = srv.Close() })
+		w.sites[a.site] = srv
+		for _, id := range []string{a.admin, a.tenant} {
+			base := "http://" + id + "." + a.site + ".test"
+			_, err := srv.Tenancy().BootstrapTenant(ctx, tenancy.Tenant{ID: id, BaseURL: base, SiteID: a.site, Owner: "tapis-dev@example.org",
+				AdminUser: "admin", TokenService: base + "/v3/tokens", SecurityKernel: base + "/v3/security", Authenticator: base + "/v3/oauth2"})
+			require.NoError(t, err)
+		}
 	}
-	return &world{env: env, res: resolver(t, env, "")}
+	_, err := env.Server.Tenancy().Reload(ctx)
+	require.NoError(t, err)
+	w.res = resolver(t, env, "")
+	return w
 }
 
 func resolver(t *testing.T, env *testenv.Env, site string) *identity.Resolver {
@@ -60,13 +77,26 @@ func resolver(t *testing.T, env *testenv.Env, site string) *identity.Resolver {
 	return r
 }
 
+// mint signs a token at the site that owns its tenant.
+func (w *world) mint(t *testing.T, req oauth2.MintRequest) oauth2.TokenPair {
+	t.Helper()
+	for _, srv := range w.sites {
+		if err := srv.Tokens().IssuesFor(context.Background(), req.TenantID); err == nil {
+			pair, err := srv.Tokens().Mint(context.Background(), req)
+			require.NoError(t, err)
+			return pair
+		}
+	}
+	return w.env.Token(t, req)
+}
+
 func (w *world) user(t *testing.T, tenant, name string) string {
-	return w.env.UserToken(t, tenant, name)
+	return w.mint(t, oauth2.MintRequest{TenantID: tenant, Username: name, AccountType: tenancy.AccountUser}).Access.Raw
 }
 
 // service mints a service token of svc@tenant targeting site.
 func (w *world) service(t *testing.T, tenant, svc, site string) string {
-	return w.env.Token(t, oauth2.MintRequest{TenantID: tenant, Username: svc, AccountType: tenancy.AccountService, TargetSite: site}).Access.Raw
+	return w.mint(t, oauth2.MintRequest{TenantID: tenant, Username: svc, AccountType: tenancy.AccountService, TargetSite: site}).Access.Raw
 }
 
 // refused asserts err matches kind and its message contains want.

@@ -84,6 +84,11 @@ func (ts *TokenService) CreateToken(ctx context.Context, caller Caller, req Crea
 	if err := v.Err(); err != nil {
 		return TokenPair{}, err
 	}
+	if t, ok := reg.Tenant(req.TokenTenantID); ok {
+		if err := ts.issuesFor(reg, t); err != nil {
+			return TokenPair{}, err
+		}
+	}
 	mint := MintRequest{
 		TenantID: req.TokenTenantID, Username: req.TokenUsername, AccountType: req.AccountType,
 		TargetSite: req.TargetSiteID, Delegation: req.DelegationToken,

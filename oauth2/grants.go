@@ -157,6 +157,11 @@ func (p *Provider) Token(ctx context.Context, req TokenRequest) (TokenPair, erro
 	if req.GrantType == "" {
 		return TokenPair{}, grantErr("invalid_request", "Missing the required grant_type parameter.")
 	}
+	// Only the tenant's own site signs its tokens: say so before any
+	// password or code is looked at.
+	if err := p.tokens.IssuesFor(ctx, req.TenantID); err != nil {
+		return TokenPair{}, err
+	}
 	cfg, err := p.TenantConfig(ctx, req.TenantID)
 	if err != nil {
 		return TokenPair{}, err

@@ -216,21 +216,37 @@ func (ts *TokenService) RotateKeys(ctx context.Context, p tenancy.Principal, ten
 	if err != nil {
 		return "", err
 	}
-	if _, ok := reg.Tenant(tenantID); !ok {
+	tenant, ok := reg.Tenant(tenantID)
+	if !ok {
 		return "", tenancy.Errorf(tenancy.ErrNotFound, "No tenant found with tenant_id %s.", tenantID)
 	}
 	if !reg.MayManageTenant(p, tenantID) {
 		return "", tenancy.Errorf(tenancy.ErrForbidden, "Not authorized to update the signing keys of tenant %s.", tenantID)
 	}
+	if local := ts.localSite(reg); tenant.SiteID != local {
+		return "", tenancy.Errorf(tenancy.ErrForbidden, "Invalid tenant_id (%s) provided. This tenant belongs to site %s, not to site %s; rotate its keys there.",
+			tenantID, tenant.SiteID, local)
+	}
 	key, err := ts.keys.newSigningKey(tenantID)
 	if err != nil {
 		return "", err
 	}
-	if err := ts.keys.rotate(ctx, key); err != nil {
-		return "", err
-	}
-	if _, err := ts.tenancy.SetTenantPublicKey(ctx, p, tenantID, key.PublicKeyPEM); err != nil {
-		return "", err
+	if ts.cfg.Publisher != nil {
+		// An associate: the primary learns the key before anything is
+		// signed with it, so every site verifies the first token.
+		if err := ts.publish(ctx, reg, tenantID, key.PublicKeyPEM); err != nil {
+			return "", tenancy.Errorf(ErrPublish, "The new key of tenant %s was not published to the primary site, so it was not made current: %v", tenantID, err)
+		}
+		if err := ts.keys.rotate(ctx, key); err != nil {
+			return "", err
+		}
+	} else {
+		if err := ts.keys.rotate(ctx, key); err != nil {
+			return "", err
+		}
+		if _, err := ts.tenancy.SetTenantPublicKey(ctx, p, tenantID, key.PublicKeyPEM); err != nil {
+			return "", err
+		}
 	}
 	ts.log.InfoContext(ctx, "tenant signing key rotated", "tenant", tenantID, "kid", key.KID, "by", p.String())
 	return key.PublicKeyPEM, nil

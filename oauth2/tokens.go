@@ -25,8 +25,20 @@ type TokenConfig struct {
 	// is the tenancy service's key provisioner. Its Overlap must cover
 	// KeyOverlap.
 	Keys *KeyManager
-	// SiteID is the site this server runs as; service tokens must target it.
+	// SiteID is the site this server runs as (default: the primary site).
+	// It signs the tokens of the tenants it owns only.
 	SiteID string
+	// Publisher, set on an associate site, carries a rotated key of a
+	// tenant this site owns to the primary before it signs anything;
+	// PublishAs is the service of this site's admin tenant whose token
+	// authenticates the publication (default "tokens"; one of the
+	// primary's tenant updaters). Without it, keys are recorded in the
+	// local registry.
+	Publisher KeyPublisher
+	PublishAs string
+	// Refresher, when set, is asked for a newer registry when a token
+	// names a tenant or key this instance does not know.
+	Refresher RegistryRefresher
 
 	DefaultAccessTTL  time.Duration // default 300s (Tapis)
 	DefaultRefreshTTL time.Duration // default 600s (Tapis)
@@ -82,6 +94,9 @@ func (c *TokenConfig) defaults() {
 	}
 	if c.Limiter == nil {
 		c.Limiter = NewLimiter(LimiterConfig{Now: c.Now})
+	}
+	if c.PublishAs == "" {
+		c.PublishAs = "tokens"
 	}
 }
 
@@ -261,6 +276,9 @@ func (ts *TokenService) Mint(ctx context.Context, req MintRequest) (TokenPair, e
 	if tenant.Status != tenancy.StatusActive {
 		return TokenPair{}, tenancy.Errorf(tenancy.ErrInvalid, "Tenant %s is not active; tokens cannot be generated for it.", req.TenantID)
 	}
+	if err := ts.issuesFor(reg, tenant); err != nil {
+		return TokenPair{}, err
+	}
 	ring, err := ts.ring(ctx, req.TenantID, false)
 	if err != nil {
 		return TokenPair{}, err
@@ -400,6 +418,9 @@ func (ts *TokenService) Refresh(ctx context.Context, raw string) (TokenPair, err
 		return TokenPair{}, err
 	}
 	tenant, _ := reg.Tenant(claims.TenantID)
+	if err := ts.issuesFor(reg, tenant); err != nil {
+		return TokenPair{}, err
+	}
 	ring, err := ts.ring(ctx, claims.TenantID, false)
 	if err != nil {
 		return TokenPair{}, err

@@ -151,7 +151,14 @@ func (ts *TokenService) keyFor(ctx context.Context, t *jwt.Token, tenantID *stri
 	}
 	tenant, ok := reg.Tenant(id)
 	if !ok {
-		return nil, invalid("Unable to process Tapis token; unexpected tenant_id.")
+		// A tenant created since the registry was read (on an associate:
+		// since the mirror was): read it again once (throttled).
+		if fresh, changed := ts.refreshRegistry(ctx); changed {
+			tenant, ok = fresh.Tenant(id)
+		}
+		if !ok {
+			return nil, invalid("Unable to process Tapis token; unexpected tenant_id.")
+		}
 	}
 	if tenant.Status != tenancy.StatusActive {
 		return nil, invalid("Invalid Tapis token: tenant %s is not active.", id)
@@ -178,6 +185,15 @@ func (ts *TokenService) keyFor(ctx context.Context, t *jwt.Token, tenantID *stri
 			return nil, err
 		}
 		if k, found = pick(ring.verify, kid); !found {
+			// A key published to the registry since it was read.
+			if _, changed := ts.refreshRegistry(ctx); changed {
+				if ring, err = ts.ring(ctx, id, true); err != nil {
+					return nil, err
+				}
+				k, found = pick(ring.verify, kid)
+			}
+		}
+		if !found {
 			return nil, invalid("Invalid Tapis token: signing key %q is not a key of tenant %s.", kid, id)
 		}
 	}

@@ -13,6 +13,11 @@ var ErrForbidden = errors.New("forbidden")
 // ErrInvalid marks a client's mistake (HTTP 400). ValidationError matches it.
 var ErrInvalid = errors.New("invalid")
 
+// ErrMisdirected means the request belongs to another site: an associate
+// site keeps a read-only copy of the registry, whose writes only the
+// primary site makes (HTTP 421). The message names the site to ask.
+var ErrMisdirected = errors.New("misdirected")
+
 // kindError carries a human message and a sentinel kind for errors.Is.
 type kindError struct {
 	kind error

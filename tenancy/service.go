@@ -23,6 +23,12 @@ type KeyProvisioner interface {
 	// verification-only) the key set of a tenant about to be created. Nothing
 	// is stored until the returned commit runs.
 	PrepareTenantKeys(ctx context.Context, tenantID, publicKeyPEM string) (PreparedKeys, error)
+	// AdoptPublicKey makes publicKeyPEM the current verification key of a
+	// tenant whose tokens another site signs; the previous key keeps
+	// verifying for the overlap. It returns the key in its stored form. A
+	// key that is already current changes nothing; one the tenant had
+	// before is refused (ErrInvalid).
+	AdoptPublicKey(ctx context.Context, tenantID, publicKeyPEM string) (string, error)
 }
 
 // PreparedKeys is a key set made for a tenant and not yet stored.
@@ -64,19 +70,28 @@ type Config struct {
 	// (a Notifier normally reaches every instance within a second).
 	// Default 10s.
 	RegistryTTL time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// SiteID is the site this instance runs as; empty means the primary
+	// site. A tenant gets signing keys here only when this site owns it.
+	SiteID string
+	// PrimaryURL is set on an associate site, whose Store is its Mirror of
+	// the primary's registry: every registry write is then refused with
+	// ErrMisdirected naming the primary, before any other check.
+	PrimaryURL string
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service applies the Tenants API rules on top of a Store.
 type Service struct {
-	store  Store
-	roles  Roles
-	keys   KeyProvisioner
-	notify Notifier
-	ttl    time.Duration
-	log    *slog.Logger
-	now    func() time.Time
+	store   Store
+	roles   Roles
+	keys    KeyProvisioner
+	notify  Notifier
+	site    string
+	primary string
+	ttl     time.Duration
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu       sync.Mutex
 	registry *Registry
@@ -90,7 +105,7 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, errors.New("tenancy: Config.Store is nil")
 	}
 	s := &Service{store: cfg.Store, roles: cfg.Roles.withDefaults(), keys: cfg.Keys, notify: cfg.Notifier,
-		ttl: cfg.RegistryTTL, log: cfg.Logger, now: cfg.Now}
+		site: cfg.SiteID, primary: cfg.PrimaryURL, ttl: cfg.RegistryTTL, log: cfg.Logger, now: cfg.Now}
 	if s.ttl <= 0 {
 		s.ttl = 10 * time.Second
 	}
@@ -297,7 +312,22 @@ func (s *Service) DeleteSite(ctx context.Context, p Principal, id string) error 
 	return nil
 }
 
+// writable refuses every registry write on an associate site.
+func (s *Service) writable() error {
+	if s.primary != "" {
+		return Errorf(ErrMisdirected, "The registry of sites and tenants is kept by the primary site (%s); send this request there.", s.primary)
+	}
+	return nil
+}
+
+// SiteID is the site this instance runs as: configured, else the primary
+// site of the registry.
+func (s *Service) SiteID(reg *Registry) string { return reg.LocalSite(s.site) }
+
 func (s *Service) authorizeRegistryWrite(ctx context.Context, p Principal) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	reg, err := s.Registry(ctx)
 	if err != nil {
 		return err

@@ -281,6 +281,11 @@ func (k *keys) PrepareTenantKeys(_ context.Context, id, pub string) (tenancy.Pre
 	}}, nil
 }
 
+func (k *keys) AdoptPublicKey(_ context.Context, id, pub string) (string, error) {
+	k.asked = append(k.asked, "adopt|"+id)
+	return pub, nil
+}
+
 func TestCreateTenantProvisionsKeys(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

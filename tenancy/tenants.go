@@ -148,8 +148,16 @@ func (s *Service) createTenant(ctx context.Context, p Principal, t Tenant) (Tena
 	if _, err := s.store.GetTenant(ctx, t.ID); err == nil {
 		return Tenant{}, Errorf(ErrAlreadyExists, "Invalid POST data; a tenant with tenant_id %s already exists.", t.ID)
 	}
+	reg, err := s.Registry(ctx)
+	if err != nil {
+		return Tenant{}, err
+	}
 	var commit func(context.Context) error
-	if s.keys != nil {
+	// Keys are made only for a tenant this site owns; a tenant of another
+	// site gets the verification key it was created with, or none until
+	// its site publishes one: this site never holds another site's
+	// signing key.
+	if s.keys != nil && (t.PublicKey != "" || t.SiteID == s.SiteID(reg)) {
 		prepared, err := s.keys.PrepareTenantKeys(ctx, t.ID, t.PublicKey)
 		if err != nil {
 			return Tenant{}, err
@@ -223,12 +231,19 @@ type TenantUpdate struct {
 }
 
 // UpdateTenant applies a partial update and records the changes in history.
+// public_key changes only for a tenant owned by another site, and only by
+// that site's services (see mayPublishKey); this site rotates its own
+// tenants' keys with PUT /v3/tokens/keys.
 func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u TenantUpdate) (Tenant, error) {
+	if err := s.writable(); err != nil {
+		return Tenant{}, err
+	}
 	reg, err := s.Registry(ctx)
 	if err != nil {
 		return Tenant{}, err
 	}
-	if _, err := s.storedTenant(ctx, id); err != nil {
+	stored, err := s.storedTenant(ctx, id)
+	if err != nil {
 		return Tenant{}, err
 	}
 	if !reg.MayManageTenant(p, id) {
@@ -239,7 +254,13 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 		v.Addf("%s cannot be changed.", f)
 	}
 	if u.PublicKey != nil {
-		v.Addf("public_key is managed by the Tokens service; rotate it with PUT /v3/tokens/keys.")
+		if stored.SiteID == s.SiteID(reg) {
+			v.Addf("public_key is managed by the Tokens service; rotate it with PUT /v3/tokens/keys.")
+		} else if err := s.mayPublishKey(reg, p, stored); err != nil {
+			return Tenant{}, err
+		} else if _, err := ParseRSAPublicKey(*u.PublicKey); err != nil {
+			v.Addf("public_key must be a PEM RSA public key of at least 2048 bits: %v.", err)
+		}
 	}
 	if u.Status != nil {
 		st := TenantStatus(strings.ToLower(string(*u.Status)))
@@ -274,6 +295,15 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 	if err := v.Err(); err != nil {
 		return Tenant{}, err
 	}
+	if u.PublicKey != nil && s.keys != nil {
+		// The key store first: verification reads it, and a repeated
+		// publication of the same key is no change.
+		pem, err := s.keys.AdoptPublicKey(ctx, id, *u.PublicKey)
+		if err != nil {
+			return Tenant{}, err
+		}
+		u.PublicKey = &pem
+	}
 	out, err := s.store.UpdateTenant(ctx, id, func(t *Tenant) (TenantHistory, error) {
 		h := TenantHistory{TenantID: id, UpdateTime: s.stamp(), UpdatedBy: p.String(), Updates: map[string]Change{}}
 		setStr := func(name string, dst *string, val *string) {
@@ -290,6 +320,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 		setStr("service_ldap_connection_id", &t.ServiceLDAPConnectionID, u.ServiceLDAPConnectionID)
 		setStr("user_ldap_connection_id", &t.UserLDAPConnectionID, u.UserLDAPConnectionID)
 		setStr("description", &t.Description, u.Description)
+		setStr("public_key", &t.PublicKey, u.PublicKey)
 		if u.Status != nil && *u.Status != t.Status {
 			h.Updates["status"] = Change{Prev: string(t.Status), New: string(*u.Status)}
 			t.Status = *u.Status
@@ -310,9 +341,25 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 	return out, nil
 }
 
+// mayPublishKey: the public key of a tenant is published by the site that
+// signs its tokens, and recorded here only for a tenant of another site:
+// by a tenant updater service (Roles.TenantUpdaters) of the admin tenant
+// of the tenant's own site. Nobody else, the registry's own services
+// included, may replace the key another site verifies with.
+func (s *Service) mayPublishKey(reg *Registry, p Principal, t Tenant) error {
+	owner, ok := reg.Site(t.SiteID)
+	if !ok || !p.IsService() || p.TokenTenantID != owner.SiteAdminTenantID || !slices.Contains(s.roles.TenantUpdaters, p.TokenUsername) {
+		return Errorf(ErrForbidden, "Not authorized to set the public_key of tenant %s: only the services of its own site %s publish its keys.", t.ID, t.SiteID)
+	}
+	return nil
+}
+
 // SetTenantPublicKey records a tenant's new verification key (after a key
 // rotation), with a history record naming who rotated it.
 func (s *Service) SetTenantPublicKey(ctx context.Context, p Principal, id, publicKeyPEM string) (Tenant, error) {
+	if err := s.writable(); err != nil {
+		return Tenant{}, err
+	}
 	out, err := s.store.UpdateTenant(ctx, id, func(t *Tenant) (TenantHistory, error) {
 		h := TenantHistory{TenantID: id, UpdateTime: s.stamp(), UpdatedBy: p.String(),
 			Updates: map[string]Change{"public_key": {Prev: t.PublicKey, New: publicKeyPEM}}}

@@ -96,6 +96,9 @@ func runConformance(t *testing.T, open backend) {
 	t.Run("tenancy", func(t *testing.T) {
 		tenancytest.RunStoreTests(t, func(t *testing.T) tenancy.Store { return open(t) })
 	})
+	t.Run("mirror", func(t *testing.T) {
+		tenancytest.RunSnapshotStoreTests(t, func(t *testing.T) tenancy.SnapshotStore { return open(t) })
+	})
 	t.Run("oauth2", func(t *testing.T) {
 		oauth2test.RunStoreTests(t, func(t *testing.T) oauth2.Store { return open(t) })
 	})

@@ -39,6 +39,7 @@ type Store struct {
 	changes     cluster.MemoryFeed
 	locker      cluster.MemoryLocker
 	canary      cluster.MemoryCanary
+	snapshot    []byte // an associate site's copy of the registry, as JSON
 }
 
 type tenantKey struct{ tenant, id string }

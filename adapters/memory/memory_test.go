@@ -23,6 +23,10 @@ func TestTenancyStore(t *testing.T) {
 	tenancytest.RunStoreTests(t, func(*testing.T) tenancy.Store { return memory.New() })
 }
 
+func TestSnapshotStore(t *testing.T) {
+	tenancytest.RunSnapshotStoreTests(t, func(*testing.T) tenancy.SnapshotStore { return memory.New() })
+}
+
 func TestOAuth2Store(t *testing.T) {
 	oauth2test.RunStoreTests(t, func(*testing.T) oauth2.Store { return memory.New() })
 }

@@ -32,7 +32,7 @@ func ldapSecretEnv(name string) string {
 // registry in st; it passes every other tenant on (oauth2.ErrNotConfigured)
 // to the authenticators after it: the built-in users (tapis.Config's
 // Authenticators).
-func ldapAuthenticator(st tenancy.Store, getenv func(string) string) (oauth2.Authenticator, error) {
+func ldapAuthenticator(st ldapauth.Registry, getenv func(string) string) (oauth2.Authenticator, error) {
 	secret := func(_ context.Context, name string) (string, error) {
 		if v := getenv(ldapSecretEnv(name)); v != "" {
 			return v, nil
@@ -40,6 +40,27 @@ func ldapAuthenticator(st tenancy.Store, getenv func(string) string) (oauth2.Aut
 		return "", fmt.Errorf("LDAP bind password %q: set %s", name, ldapSecretEnv(name))
 	}
 	return ldapauth.New(ldapauth.TenancyDirectory(st), secret, ldapauth.Options{})
+}
+
+// lateRegistry is the registry an associate site's LDAP directory reads:
+// its tenancy service (over the mirror of the primary's registry, where
+// the tenants and LDAP objects are), set once the server is built.
+type lateRegistry struct{ svc *tenancy.Service }
+
+// GetTenant implements ldapauth.Registry.
+func (l *lateRegistry) GetTenant(ctx context.Context, id string) (tenancy.Tenant, error) {
+	if l.svc == nil {
+		return tenancy.Tenant{}, tenancy.ErrNotFound
+	}
+	return l.svc.GetTenant(ctx, id)
+}
+
+// GetLDAP implements ldapauth.Registry.
+func (l *lateRegistry) GetLDAP(ctx context.Context, id string) (tenancy.LDAPConnection, error) {
+	if l.svc == nil {
+		return tenancy.LDAPConnection{}, tenancy.ErrNotFound
+	}
+	return l.svc.GetLDAP(ctx, id)
 }
 
 // hostChecks builds the credential checks and HOST_EVAL of the server: SSH

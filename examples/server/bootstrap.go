@@ -49,7 +49,7 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 		log.Info("seed applied", "file", o.configFile, "sites", len(fileSeed.Sites), "tenants", len(fileSeed.Tenants),
 			"accounts", len(fileSeed.Accounts))
 	}
-	if !o.dev && fileSeed == nil {
+	if !o.dev && fileSeed == nil && o.associate.primary == "" {
 		sites, err := srv.Tenancy().ListSites(ctx)
 		if err != nil {
 			return err
@@ -70,19 +70,25 @@ func seedRegistry(ctx context.Context, srv *tapis.Server, o *options, fileSeed *
 				"service_account", bootstrapService+"@"+bootstrapAdmin)
 		}
 	}
-	return checkSite(ctx, srv, o.site, o.defaultTenant, log)
+	return checkSite(ctx, srv, o, log)
 }
 
 // checkSite refuses to serve as a site missing from the registry or with a
 // default tenant missing from it, and warns when there is no primary site
 // to default to.
-func checkSite(ctx context.Context, srv *tapis.Server, site, defaultTenant string, log *slog.Logger) error {
+func checkSite(ctx context.Context, srv *tapis.Server, o *options, log *slog.Logger) error {
+	site := o.site
 	reg, err := srv.Tenancy().Reload(ctx)
 	if err != nil {
 		return err
 	}
-	if err := checkDefaultTenant(reg, defaultTenant); err != nil {
-		return err
+	if err := checkDefaultTenant(reg, o.defaultTenant); err != nil {
+		if o.associate.primary == "" {
+			return err
+		}
+		// An associate's admin tenant is registered at the primary after
+		// the associate printed its key: serve meanwhile.
+		log.Warn("the default tenant is not in the primary's registry yet", "err", err)
 	}
 	if site != "" {
 		if _, ok := reg.Site(site); !ok {

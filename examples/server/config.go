@@ -40,6 +40,7 @@ type options struct {
 	allowPrivateHosts bool // credential checks may reach private addresses
 	trustedProxies    prefixList
 	globus            globusOptions
+	associate         associateOptions
 
 	dbDefaulted      bool // db derived from -data
 	kekFileDefaulted bool // kekFile derived from -data
@@ -71,6 +72,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.BoolVar(&o.allowPrivateHosts, "allow-private-hosts", false, "let credential checks and HOST_EVAL reach loopback and private addresses (hosts on a private network)")
 	fs.Var(&o.trustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of reverse proxies (an ingress) whose X-Forwarded-For names the client the login limits count by (default: none, the peer counts)")
 	o.globus.addFlags(fs)
+	o.associate.addFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "Usage: server [flags]\n\nRuns the Tapis core services (sites, tenants, tokens). Flags:\n")
@@ -103,6 +105,9 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	}
 	if o.data == "" {
 		return nil, errors.New("-data must not be empty")
+	}
+	if err := o.associate.check(o); err != nil {
+		return nil, err
 	}
 	if o.db == "" {
 		o.db, o.dbDefaulted = "sqlite:"+filepath.Join(o.data, "tapis.db"), true

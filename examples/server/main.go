@@ -22,6 +22,11 @@
 // 429s, the token cache, host checks, the database pool, the Go runtime
 // and the process.
 //
+// -site ID -primary URL runs the server as an associate site of the
+// primary at URL (README "Sites"): its registry is a copy of the
+// primary's, kept in its own database; registry writes and the services
+// its site record does not list are forwarded to the primary.
+//
 // -globus-client-id (TAPIS_GLOBUS_CLIENT_ID), the id of a native app
 // registered with Globus Auth, enables Globus credentials for GLOBUS
 // systems; the -globus-*-url flags point at other Globus endpoints (tests).
@@ -77,6 +82,7 @@ import (
 
 	"github.com/tapis-go/tapis"
 	"github.com/tapis-go/tapis/adapters/bunstore"
+	"github.com/tapis-go/tapis/adapters/ldapauth"
 	"github.com/tapis-go/tapis/devseed"
 	"github.com/tapis-go/tapis/oauth2"
 )
@@ -169,11 +175,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return err
 	}
-	if err := chooseDefaultTenant(ctx, store, o, fileSeed); err != nil {
+	if o.associate.primary != "" {
+		err = associateDefaultTenant(ctx, store, o)
+	} else {
+		err = chooseDefaultTenant(ctx, store, o, fileSeed)
+	}
+	if err != nil {
 		return err
 	}
 
-	ldap, err := ldapAuthenticator(store, getenv)
+	var directory ldapauth.Registry = store
+	late := &lateRegistry{}
+	if o.associate.primary != "" {
+		directory = late // the tenants and LDAP objects are in the mirror
+	}
+	ldap, err := ldapAuthenticator(directory, getenv)
 	if err != nil {
 		return err
 	}
@@ -192,6 +208,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		Store:          store,
 		KEK:            kek,
 		SiteID:         o.site,
+		Primary:        o.associate.config(),
 		DefaultTenant:  o.defaultTenant,
 		Authenticators: []oauth2.Authenticator{ldap}, // then the built-in users
 		HostVerifier:   verifier,
@@ -208,8 +225,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	if err := srv.CheckKEK(ctx); err != nil {
 		return err
 	}
+	late.svc = srv.Tenancy()
 	handler := srv.Handler()
 
+	if o.associate.primary != "" {
+		syncAssociate(ctx, srv, o.data, stdout, log)
+	}
 	if err := seedRegistry(ctx, srv, o, fileSeed, fmt.Sprintf("localhost:%d", tcp.Port), shown, stdout, log); err != nil {
 		return err
 	}

@@ -82,7 +82,13 @@ func freePort(t *testing.T) int {
 // until /v3/tokens/ready answers 200. The process is killed at cleanup.
 func startServer(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
-	p := launchServer(t, bin, args...)
+	return startServerAt(t, bin, freePort(t), args...)
+}
+
+// startServerAt is startServer on a given port.
+func startServerAt(t *testing.T, bin string, port int, args ...string) *serverProc {
+	t.Helper()
+	p := launchServerAt(t, bin, port, args...)
 	p.waitReady()
 	return p
 }
@@ -91,7 +97,12 @@ func startServer(t *testing.T, bin string, args ...string) *serverProc {
 // waiting for it. The process is killed at cleanup.
 func launchServer(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
-	port := freePort(t)
+	return launchServerAt(t, bin, freePort(t), args...)
+}
+
+// launchServerAt is launchServer on a given port.
+func launchServerAt(t *testing.T, bin string, port int, args ...string) *serverProc {
+	t.Helper()
 	args = append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port)}, args...)
 	p := &serverProc{t: t, cmd: exec.Command(bin, args...), base: fmt.Sprintf("http://127.0.0.1:%d", port),
 		exited: make(chan struct{})}
