@@ -179,24 +179,50 @@ func (s *Store) listenChanges(ctx context.Context) (*pgdriver.Listener, <-chan p
 		return nil, nil
 	}
 	wake := ln.Channel()
-	// Listen only sends LISTEN: a change notified before the server ran it
-	// would be missed. A notification of our own coming back proves that
-	// it runs; until then (at most ctx) the subscription is woken by its
-	// poll alone.
+	s.awaitListening(ctx, channel, wake)
+	return ln, wake
+}
+
+// awaitListening waits until the listener behind wake runs its LISTEN:
+// pgdriver's Listener.Listen only sends it, so a change notified before
+// the server ran it would be missed. A mark of our own, notified every
+// 50 ms (a mark sent before the LISTEN ran is lost), coming back proves
+// it runs. It gives up after 5 s or with ctx: the subscription is then
+// woken by its poll alone until the listener catches up. Other
+// notifications read meanwhile are dropped: the subscription reads the
+// log once as it starts.
+func (s *Store) awaitListening(ctx context.Context, channel string, wake <-chan pgdriver.Notification) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	mark := "listening " + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", channel, mark); err == nil {
-		for {
-			select {
-			case n, ok := <-wake:
-				if ok && n.Payload != mark {
-					continue // another instance's change: the first poll reads it
-				}
-			case <-ctx.Done():
-			}
-			break
+	resend := time.NewTicker(50 * time.Millisecond)
+	defer resend.Stop()
+	for {
+		if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", channel, mark); err != nil {
+			return
+		}
+		if s.markReturned(ctx, wake, mark, resend.C) {
+			return
 		}
 	}
-	return ln, wake
+}
+
+// markReturned reads wake until mark arrives (true), the listener closes
+// or ctx ends (true: stop waiting), or resend ticks (false).
+func (s *Store) markReturned(ctx context.Context, wake <-chan pgdriver.Notification, mark string, resend <-chan time.Time) bool {
+	for {
+		select {
+		case n, ok := <-wake:
+			if !ok || n.Payload == mark {
+				return true
+			}
+			// another instance's change: the first read of the log has it
+		case <-resend:
+			return false
+		case <-ctx.Done():
+			return true
+		}
+	}
 }
 
 func (sub *subscription) run(wake <-chan pgdriver.Notification) {
