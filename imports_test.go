@@ -18,6 +18,7 @@ var allowedDeps = map[string][]string{
 	"search":      {},
 	"tenancy":     {},
 	"seal":        {},
+	"cluster":     {},
 	"credentials": {"tenancy", "seal"},
 	"hostcheck":   {"credentials", "tenancy", "seal"},
 	"systems":     {"search", "tenancy", "credentials", "hostcheck", "seal"},
@@ -25,7 +26,7 @@ var allowedDeps = map[string][]string{
 	"identity":    {"oauth2", "tenancy", "seal"},
 }
 
-var domain = []string{"search", "tenancy", "seal", "credentials", "hostcheck", "systems", "oauth2", "identity"}
+var domain = []string{"search", "tenancy", "seal", "cluster", "credentials", "hostcheck", "systems", "oauth2", "identity"}
 
 // TestImportRules enforces the import rules of DESIGN.md over `go list -deps`.
 func TestImportRules(t *testing.T) {

@@ -14,49 +14,82 @@ import (
 	"github.com/tapis-go/tapis/tenancy"
 )
 
+// housekeepingEvery is the period of housekeeping; changeRetention is how
+// long published changes are kept (a subscription reads them within a
+// second; an instance that could not read for longer gets a Resync).
+const (
+	housekeepingEvery = 10 * time.Minute
+	changeRetention   = time.Hour
+)
+
 // housekeeping forgets, every ten minutes, what expired: revocations of
-// expired tokens, authorization and device codes, refresh records.
+// expired tokens, authorization and device codes, refresh records, old
+// change notifications. One instance of those sharing the store does each
+// round (the one that takes the lock "housekeeping"; the others skip it).
 func (s *Server) housekeeping() {
 	defer close(s.done)
-	t := time.NewTicker(10 * time.Minute)
+	t := time.NewTicker(housekeepingEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			// Redeemed codes are kept while the tokens they produced may live,
-			// so a late replay still revokes them.
-			keep := s.cfg.MaxRefreshTTL
-			if keep <= 0 {
-				keep = 90 * 24 * time.Hour
-			}
-			now := s.cfg.Now()
-			for _, purge := range []struct {
-				what string
-				fn   func(context.Context, time.Time) (int, error)
-				at   time.Time
-			}{
-				{"revocations", s.cfg.Stores.Tokens.PurgeRevocations, now.Add(-s.cfg.Leeway)},
-				{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
-				{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
-				{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
-				{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
-				{"Globus sessions", s.purgeGlobusSessions, now},
-			} {
-				if n, err := purge.fn(ctx, purge.at); err != nil {
-					s.log.Error("purging expired "+purge.what+" failed", "err", err)
-				} else if n > 0 {
-					s.log.Debug("purged expired "+purge.what, "count", n)
-				}
-			}
-			if s.cfg.Stores.Optimizer != nil {
-				if err := s.cfg.Stores.Optimizer.Optimize(ctx); err != nil {
-					s.log.Error("refreshing the planner statistics failed", "err", err)
-				}
-			}
-			cancel()
+			s.HousekeepOnce(context.Background())
+		}
+	}
+}
+
+// HousekeepOnce runs one round of housekeeping now, unless another instance
+// sharing the store is running one (it then returns false at once).
+func (s *Server) HousekeepOnce(ctx context.Context) (ran bool) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	unlock, held, err := s.cfg.Stores.Locks.TryLock(ctx, "housekeeping")
+	if err != nil {
+		s.log.Error("housekeeping: taking its lock failed; skipped", "err", err)
+		return false
+	}
+	if !held {
+		s.log.Debug("housekeeping: another instance is running it; skipped")
+		return false
+	}
+	defer unlock()
+	s.housekeep(ctx)
+	return true
+}
+
+// housekeep is one round of housekeeping, under the lock.
+func (s *Server) housekeep(ctx context.Context) {
+	// Redeemed codes are kept while the tokens they produced may live,
+	// so a late replay still revokes them.
+	keep := s.cfg.MaxRefreshTTL
+	if keep <= 0 {
+		keep = 90 * 24 * time.Hour
+	}
+	now := s.cfg.Now()
+	for _, purge := range []struct {
+		what string
+		fn   func(context.Context, time.Time) (int, error)
+		at   time.Time
+	}{
+		{"revocations", s.cfg.Stores.Tokens.PurgeRevocations, now.Add(-s.cfg.Leeway)},
+		{"authorization codes", s.cfg.Stores.Auth.PurgeAuthCodes, now.Add(-keep)},
+		{"device codes", s.cfg.Stores.Auth.PurgeDeviceCodes, now.Add(-time.Hour)},
+		{"refresh tokens", s.cfg.Stores.Auth.PurgeRefreshTokens, now.Add(-s.cfg.Leeway)},
+		{"rate-limit counters", func(ctx context.Context, _ time.Time) (int, error) { return s.limiter.Purge(ctx) }, now},
+		{"Globus sessions", s.purgeGlobusSessions, now},
+		{"change notifications", s.cfg.Stores.Changes.PurgeChanges, time.Now().Add(-changeRetention)}, // stamped by the store's clock
+	} {
+		if n, err := purge.fn(ctx, purge.at); err != nil {
+			s.log.Error("purging expired "+purge.what+" failed", "err", err)
+		} else if n > 0 {
+			s.log.Debug("purged expired "+purge.what, "count", n)
+		}
+	}
+	if s.cfg.Stores.Optimizer != nil {
+		if err := s.cfg.Stores.Optimizer.Optimize(ctx); err != nil {
+			s.log.Error("refreshing the planner statistics failed", "err", err)
 		}
 	}
 }
@@ -136,13 +169,29 @@ func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
 	if err != nil {
 		return total, fmt.Errorf("tapis: rewrap credentials: %w", err)
 	}
-	return total, nil
+	// The canary last: once it is under the new KEK, an instance with only
+	// the old one refuses to start.
+	canary, err := s.cfg.Stores.Canary.KEKCanary(ctx)
+	if err != nil || canary == nil || !s.sealer.NeedsRewrap(canary) {
+		return total, err
+	}
+	re, err := s.sealer.Rewrap(canary)
+	if err != nil {
+		return total, s.wrongKEK(canary, "its KEK canary")
+	}
+	if _, err := s.cfg.Stores.Canary.SwapKEKCanary(ctx, canary, re); err != nil {
+		return total, fmt.Errorf("tapis: rewrap the KEK canary: %w", err)
+	}
+	return total + 1, nil
 }
 
 // Close stops background work. It does not close the stores, which belong
 // to the caller.
 func (s *Server) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		s.stopChanges()
+	})
 	<-s.done
 	return nil
 }

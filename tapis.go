@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tapis-go/tapis/cluster"
 	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/hostcheck"
 	"github.com/tapis-go/tapis/oauth2"
@@ -65,6 +66,9 @@ type Store interface {
 	credentials.Auditor
 	CredentialRewrapper
 	Optimizer
+	cluster.Feed
+	cluster.Locker
+	cluster.CanaryStore
 	// Vault returns the credential vault, sealing each credential with sealer.
 	Vault(sealer *seal.Sealer) credentials.Vault
 	// GlobusSessions returns the started Globus authorizations, sealing each
@@ -100,6 +104,18 @@ type Stores struct {
 	// Optimizer refreshes the store's query-planner statistics during
 	// housekeeping; optional (nil: nothing to refresh).
 	Optimizer Optimizer
+	// Changes carries change notifications between the instances sharing
+	// the store: each publishes what it changed (revocations, key
+	// rotations, registry writes) and drops what it caches of what the
+	// others changed (cluster.MemoryFeed: this process only).
+	Changes cluster.Feed
+	// Locks are named locks across the instances sharing the store: one
+	// instance at a time runs housekeeping (cluster.MemoryLocker: this
+	// process only).
+	Locks cluster.Locker
+	// Canary keeps the KEK canary Server.CheckKEK checks and writes
+	// (cluster.MemoryCanary: this process only).
+	Canary cluster.CanaryStore
 }
 
 // Optimizer is a store that keeps query-planner statistics fresh (bunstore:
@@ -147,6 +163,15 @@ func (s *Stores) fill(st Store, sealer *seal.Sealer) {
 	if s.Optimizer == nil {
 		s.Optimizer = st
 	}
+	if s.Changes == nil {
+		s.Changes = st
+	}
+	if s.Locks == nil {
+		s.Locks = st
+	}
+	if s.Canary == nil {
+		s.Canary = st
+	}
 }
 
 // missing names every required part that is nil; with sealedLater, the
@@ -160,7 +185,7 @@ func (s *Stores) missing(globus, sealedLater bool) []error {
 		{"Tenancy", s.Tenancy == nil}, {"Tokens", s.Tokens == nil}, {"Auth", s.Auth == nil},
 		{"Attempts", s.Attempts == nil}, {"Systems", s.Systems == nil}, {"Access", s.Access == nil},
 		{"HostKeys", s.HostKeys == nil}, {"Vault", s.Vault == nil && !sealedLater}, {"Audit", s.Audit == nil},
-		{"Rewrap", s.Rewrap == nil},
+		{"Rewrap", s.Rewrap == nil}, {"Changes", s.Changes == nil}, {"Locks", s.Locks == nil}, {"Canary", s.Canary == nil},
 		{"GlobusSessions (needed with Config.Globus)", globus && s.GlobusSessions == nil && !sealedLater},
 	} {
 		if p.unset {
@@ -254,15 +279,19 @@ type Server struct {
 	limiter *oauth2.Limiter
 	log     *slog.Logger
 
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	stop        chan struct{}
+	stopOnce    sync.Once
+	done        chan struct{}
+	stopChanges func()
 }
 
 // New builds a Server. Its error names every missing dependency. The
 // services are built in one direction: the signing-key manager first, then
 // the tenancy service (which provisions new tenants' keys through it), the
-// token service, the authenticator and the Systems service.
+// token service, the authenticator and the Systems service. Each publishes
+// what it changed to Stores.Changes, and the Server subscribes to it, so
+// that every instance sharing the store drops what it cached of a change
+// (see Server.ApplyChange). Call CheckKEK before serving.
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	var sealer *seal.Sealer
@@ -296,17 +325,20 @@ func New(cfg Config) (*Server, error) {
 		cfg.DefaultTenant = "dev"
 	}
 	st := cfg.Stores
+	notify := relay{feed: st.Changes, log: cfg.Logger}
 	limiter := oauth2.NewLimiter(oauth2.LimiterConfig{Store: st.Attempts, MaxFailures: cfg.MaxLoginFailures,
 		MaxDelay: cfg.LoginFailureWindow, Now: cfg.Now})
 	tcfg := oauth2.TokenConfig{Store: st.Tokens, Limiter: limiter, SiteID: cfg.SiteID,
 		DefaultAccessTTL: cfg.AccessTTL, DefaultRefreshTTL: cfg.RefreshTTL, MaxAccessTTL: cfg.MaxAccessTTL,
-		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Logger: cfg.Logger, Now: cfg.Now}
+		MaxRefreshTTL: cfg.MaxRefreshTTL, Leeway: cfg.Leeway, PasswordCost: cfg.PasswordCost, Notifier: notify,
+		Logger: cfg.Logger, Now: cfg.Now}
 	keys, err := oauth2.NewKeyManager(oauth2.KeyConfig{Store: st.Tokens, Sealer: sealer, Overlap: tcfg.KeyOverlap(),
-		Logger: cfg.Logger, Now: cfg.Now})
+		Notifier: notify, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Logger: cfg.Logger, Now: cfg.Now})
+	ten, err := tenancy.NewService(tenancy.Config{Store: st.Tenancy, Roles: cfg.Roles, Keys: keys, Notifier: notify,
+		Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -330,6 +362,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, tenancy: ten, keys: keys, tokens: tok, oauth: prov, systems: sys, sealer: sealer,
 		limiter: limiter, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	s.stopChanges = st.Changes.SubscribeChanges(s.ApplyChange)
 	go s.housekeeping()
 	return s, nil
 }

@@ -34,7 +34,7 @@ var (
 	_ tapis.Store = (*bunstore.Store)(nil)
 )
 
-var storeParts = []string{"Tenancy", "Tokens", "Auth", "Attempts", "Systems", "Access", "HostKeys", "Vault", "Audit", "Rewrap"}
+var storeParts = []string{"Tenancy", "Tokens", "Auth", "Attempts", "Systems", "Access", "HostKeys", "Vault", "Audit", "Rewrap", "Changes", "Locks", "Canary"}
 
 func TestNewNamesEveryMissingDependency(t *testing.T) {
 	_, err := tapis.New(tapis.Config{})

@@ -13,7 +13,7 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	c := newTokenCache(100)
 	now := time.Now()
 	for i := range 1000 {
-		c.put(sha256.Sum256([]byte(fmt.Sprint(i))), Claims{JTI: fmt.Sprint(i)}, now.Add(time.Hour))
+		c.put(sha256.Sum256([]byte(fmt.Sprint(i))), Claims{JTI: fmt.Sprint(i)}, now.Add(time.Hour), c.generation())
 		assert.LessOrEqual(t, len(c.entries), 100)
 	}
 	last := sha256.Sum256([]byte("999"))
@@ -26,7 +26,7 @@ func TestTokenCacheHonoursDeadline(t *testing.T) {
 	c := newTokenCache(10)
 	now := time.Now()
 	k := sha256.Sum256([]byte("t"))
-	c.put(k, Claims{JTI: "t"}, now.Add(time.Second))
+	c.put(k, Claims{JTI: "t"}, now.Add(time.Second), c.generation())
 	_, ok := c.get(k, now)
 	assert.True(t, ok)
 	_, ok = c.get(k, now.Add(2*time.Second))
@@ -37,4 +37,20 @@ func TestTokenCacheHonoursDeadline(t *testing.T) {
 	var disabled *tokenCache = newTokenCache(-1)
 	assert.Nil(t, disabled)
 	disabled.clear() // must not panic
+}
+
+// TestTokenCacheDropsAPutRacingAClear: a token checked before a revocation
+// cleared the cache is not kept (it may be the revoked one).
+func TestTokenCacheDropsAPutRacingAClear(t *testing.T) {
+	c := newTokenCache(10)
+	now := time.Now()
+	k := sha256.Sum256([]byte("t"))
+	gen := c.generation() // the check starts
+	c.clear()             // a revocation lands meanwhile
+	c.put(k, Claims{JTI: "t"}, now.Add(time.Minute), gen)
+	_, ok := c.get(k, now)
+	assert.False(t, ok)
+	c.put(k, Claims{JTI: "t"}, now.Add(time.Minute), c.generation())
+	_, ok = c.get(k, now)
+	assert.True(t, ok, "a check after the clear is kept")
 }

@@ -97,7 +97,7 @@ func (p *Provider) revokeCodeTokens(ctx context.Context, code AuthCode) error {
 		if err := p.tokens.store.RevokeToken(ctx, code.TenantID, code.AccessJTI, code.AccessExp); err != nil {
 			return err
 		}
-		p.tokens.ForgetCachedTokens()
+		p.tokens.revoked(ctx, code.TenantID, code.AccessJTI)
 	}
 	if code.RefreshFam != "" {
 		return p.revokeFamily(ctx, code.TenantID, code.RefreshFam)

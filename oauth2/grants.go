@@ -297,6 +297,6 @@ func (p *Provider) revokeFamily(ctx context.Context, tenantID, family string) er
 			}
 		}
 	}
-	p.tokens.ForgetCachedTokens()
+	p.tokens.revoked(ctx, tenantID, "family:"+family)
 	return nil
 }

@@ -38,6 +38,7 @@ type verifyKey struct {
 type keyCache struct {
 	mu    sync.Mutex
 	rings map[string]*keyring
+	gen   uint64 // counts forgets, so a load racing one is not kept
 }
 
 // EncodePublicKeyPEM renders an RSA public key as SPKI PEM with the base64
@@ -71,12 +72,27 @@ type KeyConfig struct {
 	// longest token lifetime plus the clock leeway (TokenConfig.KeyOverlap),
 	// so that every token a key signed expires first; NewTokenService
 	// refuses a shorter one. Default: TokenConfig's default KeyOverlap.
-	Overlap  time.Duration
-	Bits     int           // RSA key size; default 2048, at least 2048
-	CacheTTL time.Duration // how long parsed keys are reused; default 30s
+	Overlap time.Duration
+	Bits    int // RSA key size; default 2048, at least 2048
+	// CacheTTL is how long parsed keys are reused when no notification says
+	// that another instance rotated them; default 30s.
+	CacheTTL time.Duration
+	// Notifier tells the other instances of a rotation (ChangeSigningKeys),
+	// so that they sign with the new key and verify with it; nil: none.
+	Notifier tenancy.Notifier
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
+
+// Kinds of changes the token side notifies (see tenancy.Notifier).
+const (
+	// ChangeSigningKeys: a tenant's signing keys were rotated (key: the
+	// new key's kid).
+	ChangeSigningKeys = "signing-keys"
+	// ChangeRevocation: tokens of a tenant were revoked (key: the jti, or
+	// "family:" and a refresh family).
+	ChangeRevocation = "revocation"
+)
 
 // KeyManager makes, seals, caches and rotates the tenants' signing keys. It
 // is built first and given to both the tenancy service (as its
@@ -151,11 +167,20 @@ func (km *KeyManager) newSigningKey(tenantID string) (SigningKey, error) {
 }
 
 // rotate makes key the tenant's current key; the previous one keeps
-// verifying for the overlap.
+// verifying for the overlap. The other instances are told, so that their
+// next token is signed with key.
 func (km *KeyManager) rotate(ctx context.Context, key SigningKey) error {
-	defer km.cache.forget(key.TenantID)
-	return km.store.RotateSigningKey(ctx, key, km.stamp().Add(km.cfg.Overlap))
+	err := km.store.RotateSigningKey(ctx, key, km.stamp().Add(km.cfg.Overlap))
+	km.cache.forget(key.TenantID)
+	if err == nil && km.cfg.Notifier != nil {
+		km.cfg.Notifier.Notify(ctx, ChangeSigningKeys, key.TenantID, key.KID)
+	}
+	return err
 }
+
+// ForgetKeys drops the parsed keys of tenantID ("": of every tenant): the
+// next use loads them again (another instance rotated them).
+func (km *KeyManager) ForgetKeys(tenantID string) { km.cache.forget(tenantID) }
 
 // PrepareTenantKeys implements tenancy.KeyProvisioner: it generates a key
 // pair for a new tenant, or adopts a given public key as verification-only.
@@ -237,7 +262,12 @@ func (km *KeyManager) RewrapKeys(ctx context.Context, tenantID string) (int, err
 
 func (c *keyCache) forget(tenantID string) {
 	c.mu.Lock()
-	delete(c.rings, tenantID)
+	if tenantID == "" {
+		clear(c.rings)
+	} else {
+		delete(c.rings, tenantID)
+	}
+	c.gen++
 	c.mu.Unlock()
 }
 
@@ -246,8 +276,10 @@ func (ts *TokenService) ring(ctx context.Context, tenantID string, refresh bool)
 	return ts.keys.ring(ctx, tenantID, refresh)
 }
 
-// ring returns the parsed key set of a tenant, loading it when absent or
-// older than CacheTTL (or when refresh is set, at most once a second).
+// ring returns the parsed key set of a tenant, loading it when absent
+// (forgotten after a rotation), older than CacheTTL, or when refresh is set
+// (at most once a second). A set whose load raced a forget is used once
+// but not kept: it may predate the rotation.
 func (km *KeyManager) ring(ctx context.Context, tenantID string, refresh bool) (*keyring, error) {
 	now := km.cfg.Now()
 	km.cache.mu.Lock()
@@ -259,6 +291,7 @@ func (km *KeyManager) ring(ctx context.Context, tenantID string, refresh bool) (
 		km.cache.mu.Unlock()
 		return r, nil
 	}
+	gen := km.cache.gen
 	km.cache.mu.Unlock()
 
 	keys, err := km.store.ListSigningKeys(ctx, tenantID)
@@ -286,7 +319,9 @@ func (km *KeyManager) ring(ctx context.Context, tenantID string, refresh bool) (
 		}
 	}
 	km.cache.mu.Lock()
-	km.cache.rings[tenantID] = nr
+	if km.cache.gen == gen {
+		km.cache.rings[tenantID] = nr
+	}
 	km.cache.mu.Unlock()
 	return nr, nil
 }

@@ -36,8 +36,12 @@ type TokenConfig struct {
 	// negative disables it.
 	CacheSize int
 	// CacheMaxAge bounds how long a verified token is trusted without
-	// re-checking revocation in the store; default 30s.
+	// re-checking revocation in the store when no notification says that
+	// another instance revoked it; default 30s.
 	CacheMaxAge time.Duration
+	// Notifier tells the other instances of revocations
+	// (ChangeRevocation), so that they refuse the tokens at once; nil: none.
+	Notifier tenancy.Notifier
 	// PasswordCost is the bcrypt cost of account passwords; default 10.
 	PasswordCost int
 	// Limiter slows down service-password guessing on POST /v3/tokens;
@@ -420,7 +424,8 @@ func numClaim(v any) int64 {
 }
 
 // Revoke validates a token (of any type) and records its jti as revoked until
-// it expires. Verified-token caches are emptied.
+// it expires. Verified-token caches are emptied, the other instances' by a
+// notification.
 func (ts *TokenService) Revoke(ctx context.Context, raw string) (string, error) {
 	claims, err := ts.Validate(ctx, raw, "")
 	if err != nil {
@@ -432,7 +437,7 @@ func (ts *TokenService) Revoke(ctx context.Context, raw string) (string, error) 
 	if err := ts.store.RevokeToken(ctx, claims.TenantID, claims.JTI, claims.Expires.Add(ts.cfg.Leeway)); err != nil {
 		return "", err
 	}
-	ts.cache.clear()
+	ts.revoked(ctx, claims.TenantID, claims.JTI)
 	return claims.JTI, nil
 }
 

@@ -49,11 +49,16 @@ func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Cla
 	}
 	now := ts.cfg.Now()
 	var key [32]byte
+	var gen uint64
 	if wantType == "access" && ts.cache != nil {
 		key = sha256.Sum256([]byte(raw))
-		if c, ok := ts.cache.get(key, now); ok {
+		// A cached token still needs an active tenant: a deactivation
+		// reaches the registry (notified by the instance that made it)
+		// without emptying every instance's token cache.
+		if c, ok := ts.cache.get(key, now); ok && ts.tenantActive(ctx, c.TenantID) {
 			return c, nil
 		}
+		gen = ts.cache.generation()
 	}
 	c, err := ts.verify(ctx, raw)
 	if err != nil {
@@ -80,9 +85,19 @@ func (ts *TokenService) Validate(ctx context.Context, raw, wantType string) (Cla
 		if c.Expires.Before(until) {
 			until = c.Expires
 		}
-		ts.cache.put(key, c, until)
+		ts.cache.put(key, c, until, gen)
 	}
 	return c, nil
+}
+
+// tenantActive reports whether the registry has tenantID and it is active.
+func (ts *TokenService) tenantActive(ctx context.Context, tenantID string) bool {
+	reg, err := ts.tenancy.Registry(ctx)
+	if err != nil {
+		return false
+	}
+	t, ok := reg.Tenant(tenantID)
+	return ok && t.Status == tenancy.StatusActive
 }
 
 func (ts *TokenService) verify(ctx context.Context, raw string) (Claims, error) {
@@ -209,6 +224,7 @@ type tokenCache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[[32]byte]cacheEntry
+	gen     uint64 // counts clears, so a check racing a revocation is not kept
 }
 
 type cacheEntry struct {
@@ -233,9 +249,22 @@ func (c *tokenCache) get(k [32]byte, now time.Time) (Claims, bool) {
 	return e.claims, true
 }
 
-func (c *tokenCache) put(k [32]byte, claims Claims, until time.Time) {
+// generation is the count of clears so far: take it before checking a
+// token, and give it to put.
+func (c *tokenCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put keeps claims until until, unless the cache was cleared since gen (a
+// revocation may have come after the check).
+func (c *tokenCache) put(k [32]byte, claims Claims, until time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.entries) >= c.max {
 		now := time.Now()
 		for key, e := range c.entries {
@@ -260,9 +289,19 @@ func (c *tokenCache) clear() {
 	}
 	c.mu.Lock()
 	clear(c.entries)
+	c.gen++
 	c.mu.Unlock()
 }
 
-// ForgetCachedTokens empties the verified-token cache (after a revocation or a
-// tenant change made elsewhere).
+// ForgetCachedTokens empties the verified-token cache (after a revocation
+// made elsewhere).
 func (ts *TokenService) ForgetCachedTokens() { ts.cache.clear() }
+
+// revoked empties the verified-token cache after a revocation here and
+// tells the other instances (key: the jti or family).
+func (ts *TokenService) revoked(ctx context.Context, tenantID, key string) {
+	ts.cache.clear()
+	if ts.cfg.Notifier != nil {
+		ts.cfg.Notifier.Notify(ctx, ChangeRevocation, tenantID, key)
+	}
+}

@@ -209,3 +209,14 @@ func (s *Sealer) Rewrap(sealed []byte) ([]byte, error) {
 	}
 	return append(header(s.currentID, wrapped), p.rest...), nil
 }
+
+// SealedKeyID returns the id (see KeyID) of the KEK that wrapped sealed, ""
+// when sealed is not a sealed value. The id is not secret: it names which
+// key an operator must supply.
+func SealedKeyID(sealed []byte) string {
+	p, err := parse(sealed)
+	if err != nil {
+		return ""
+	}
+	return p.kekID
+}

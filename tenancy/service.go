@@ -31,6 +31,25 @@ type PreparedKeys struct {
 	Commit       func(ctx context.Context) error
 }
 
+// Notifier tells the other instances sharing the store that something they
+// may cache changed, once the write committed, so that they drop it
+// (tapis.New wires a cluster.Feed: every instance's subscription then calls
+// the Forget methods of its services). kind names the fact (ChangeSites,
+// ChangeTenant, oauth2's kinds), tenantID and key narrow it ("" for all).
+// Notify reports its own failures (the write stands).
+type Notifier interface {
+	Notify(ctx context.Context, kind, tenantID, key string)
+}
+
+// Kinds of changes the tenancy service notifies.
+const (
+	// ChangeSites: a site was created or deleted.
+	ChangeSites = "sites"
+	// ChangeTenant: a tenant was created or changed (its status, its
+	// public key, ...); the tenant id is given.
+	ChangeTenant = "tenant"
+)
+
 // Config configures a Service.
 type Config struct {
 	Store Store
@@ -38,8 +57,12 @@ type Config struct {
 	// Keys provisions signing keys for new tenants; nil creates tenants
 	// without keys (their tokens cannot be minted here).
 	Keys KeyProvisioner
-	// RegistryTTL bounds how stale the in-memory registry may be when another
-	// process writes the same store. Default 10s.
+	// Notifier tells the other instances of registry writes; nil: none.
+	Notifier Notifier
+	// RegistryTTL bounds how stale the in-memory registry may be when
+	// another process writes the same store and its notification is lost
+	// (a Notifier normally reaches every instance within a second).
+	// Default 10s.
 	RegistryTTL time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -47,16 +70,18 @@ type Config struct {
 
 // Service applies the Tenants API rules on top of a Store.
 type Service struct {
-	store Store
-	roles Roles
-	keys  KeyProvisioner
-	ttl   time.Duration
-	log   *slog.Logger
-	now   func() time.Time
+	store  Store
+	roles  Roles
+	keys   KeyProvisioner
+	notify Notifier
+	ttl    time.Duration
+	log    *slog.Logger
+	now    func() time.Time
 
 	mu       sync.Mutex
 	registry *Registry
 	loaded   time.Time
+	gen      uint64 // counts invalidations, so a load racing one is not kept
 }
 
 // NewService returns a Service over cfg.Store.
@@ -64,7 +89,7 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("tenancy: Config.Store is nil")
 	}
-	s := &Service{store: cfg.Store, roles: cfg.Roles.withDefaults(), keys: cfg.Keys,
+	s := &Service{store: cfg.Store, roles: cfg.Roles.withDefaults(), keys: cfg.Keys, notify: cfg.Notifier,
 		ttl: cfg.RegistryTTL, log: cfg.Logger, now: cfg.Now}
 	if s.ttl <= 0 {
 		s.ttl = 10 * time.Second
@@ -84,7 +109,8 @@ func (s *Service) Store() Store { return s.store }
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // Registry returns a snapshot of sites and tenants no older than the
-// configured TTL (and always fresh after a write through this Service).
+// configured TTL, fresh after a write through this Service, and reloaded
+// after ForgetRegistry (a change another instance notified).
 func (s *Service) Registry(ctx context.Context) (*Registry, error) {
 	s.mu.Lock()
 	r, loaded := s.registry, s.loaded
@@ -95,8 +121,13 @@ func (s *Service) Registry(ctx context.Context) (*Registry, error) {
 	return s.Reload(ctx)
 }
 
-// Reload rebuilds the registry snapshot from the store.
+// Reload rebuilds the registry snapshot from the store. A snapshot whose
+// load raced an invalidation is returned but not kept: it may predate the
+// change.
 func (s *Service) Reload(ctx context.Context) (*Registry, error) {
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
 	sites, err := s.store.ListSites(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: load sites: %w", err)
@@ -107,15 +138,29 @@ func (s *Service) Reload(ctx context.Context) (*Registry, error) {
 	}
 	r := newRegistry(sites, tenants, s.roles)
 	s.mu.Lock()
-	s.registry, s.loaded = r, s.now()
+	if s.gen == gen {
+		s.registry, s.loaded = r, s.now()
+	}
 	s.mu.Unlock()
 	return r, nil
 }
 
-func (s *Service) invalidate() {
+// ForgetRegistry drops the registry snapshot: the next read reloads it
+// (another instance changed a site or tenant).
+func (s *Service) ForgetRegistry() {
 	s.mu.Lock()
 	s.registry = nil
+	s.gen++
 	s.mu.Unlock()
+}
+
+// changed drops the snapshot after a write through this Service and tells
+// the other instances.
+func (s *Service) changed(ctx context.Context, kind, tenantID string) {
+	s.ForgetRegistry()
+	if s.notify != nil {
+		s.notify.Notify(ctx, kind, tenantID, "")
+	}
 }
 
 var (
@@ -153,8 +198,8 @@ func checkServices(v *ValidationError, field string, svcs []string) {
 // ---- Sites ----
 
 // ListSites returns every site, ordered by id, from the registry snapshot:
-// fresh after writes through this Service, at most RegistryTTL behind
-// writes by another process.
+// fresh after writes through this Service, behind writes by another
+// instance until their notification arrives (RegistryTTL at most).
 func (s *Service) ListSites(ctx context.Context) ([]Site, error) {
 	reg, err := s.Registry(ctx)
 	if err != nil {
@@ -230,7 +275,7 @@ func (s *Service) createSite(ctx context.Context, p Principal, site Site) (Site,
 		}
 		return Site{}, err
 	}
-	s.invalidate()
+	s.changed(ctx, ChangeSites, "")
 	return site, nil
 }
 
@@ -248,7 +293,7 @@ func (s *Service) DeleteSite(ctx context.Context, p Principal, id string) error 
 	case err != nil:
 		return err
 	}
-	s.invalidate()
+	s.changed(ctx, ChangeSites, "")
 	return nil
 }
 

@@ -10,8 +10,8 @@ import (
 // ListTenants returns the tenants the filter selects, ordered by id.
 //
 // Like GetTenant it reads the registry snapshot (see Registry), not the
-// store: fresh after writes through this Service, at most RegistryTTL
-// behind writes by another process.
+// store: fresh after writes through this Service, behind writes by another
+// instance until their notification arrives (RegistryTTL at most).
 func (s *Service) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error) {
 	reg, err := s.Registry(ctx)
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Service) createTenant(ctx context.Context, p Principal, t Tenant) (Tena
 		}
 		return Tenant{}, err
 	}
-	s.invalidate()
+	s.changed(ctx, ChangeTenant, t.ID)
 	if commit != nil {
 		if err := commit(ctx); err != nil {
 			s.log.ErrorContext(ctx, "tenant created but its signing keys were not stored", "tenant", t.ID, "err", err)
@@ -306,7 +306,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, id string, u Te
 	if err != nil {
 		return Tenant{}, s.tenantErr(id, err)
 	}
-	s.invalidate()
+	s.changed(ctx, ChangeTenant, id)
 	return out, nil
 }
 
@@ -323,7 +323,7 @@ func (s *Service) SetTenantPublicKey(ctx context.Context, p Principal, id, publi
 	if err != nil {
 		return Tenant{}, s.tenantErr(id, err)
 	}
-	s.invalidate()
+	s.changed(ctx, ChangeTenant, id)
 	return out, nil
 }
 

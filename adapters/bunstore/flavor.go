@@ -57,6 +57,19 @@ type flavor struct {
 	// optimize refreshes the planner's statistics where the database does
 	// not keep them itself ("" none).
 	optimize string
+	// changePoll is how often a change subscription reads the change log
+	// for rows it has not seen: the only way news reaches it where the
+	// database cannot notify (SQLite), the fallback of the notifications
+	// where it can.
+	changePoll time.Duration
+	// changeChannel is the SQL text of the notification channel of the
+	// change log of the schema a connection uses, or "" where the database
+	// cannot notify.
+	changeChannel string
+	// tryLock and unlock take and release a lock on a name (their one ?)
+	// held by a connection (until it ends) and answer true when they did;
+	// "" where the store locks with files beside the database (SQLite).
+	tryLock, unlock string
 }
 
 // sqliteTimeFormat is the text form in which bun's sqlitedialect (v1.3,
@@ -88,6 +101,7 @@ func sqliteFlavor() flavor {
 		search:          search.SQLite,
 		timeArg:         func(t time.Time) any { return t.UTC().Format(sqliteTimeFormat) },
 		optimize:        "PRAGMA optimize=0x10002",
+		changePoll:      250 * time.Millisecond,
 	}
 }
 
@@ -101,12 +115,18 @@ func postgresFlavor() flavor {
 	name       TEXT        NOT NULL,
 	applied_at TIMESTAMPTZ NOT NULL
 )`,
-		numbered:  true,
-		lockRows:  "UPDATE",
-		namedLock: "SELECT pg_advisory_xact_lock(hashtext(?))",
-		inList:    "%[1]s = ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))",
-		search:    search.Postgres,
-		timeArg:   func(t time.Time) any { return t },
+		numbered: true,
+		lockRows: "UPDATE",
+		// Advisory locks are the database's: the schema in the name keeps
+		// the instances of different schemas (tests) apart.
+		namedLock:     "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || ?))",
+		inList:        "%[1]s = ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))",
+		search:        search.Postgres,
+		timeArg:       func(t time.Time) any { return t },
+		changePoll:    500 * time.Millisecond,
+		changeChannel: "'tapis_changes_' || md5(coalesce(current_schema(), ''))",
+		tryLock:       "SELECT pg_try_advisory_lock(hashtext(coalesce(current_schema(), '') || ?))",
+		unlock:        "SELECT pg_advisory_unlock(hashtext(coalesce(current_schema(), '') || ?))",
 	}
 	f.visible = func(_, owner, ids string) (string, []any) {
 		// PostgreSQL unions the two index scans (BitmapOr).

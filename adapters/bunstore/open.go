@@ -27,6 +27,8 @@ type Store struct {
 	stmts stmtCache
 	hooks []bun.QueryHook
 	q     queries
+	subs  subscriptions // change subscriptions, stopped by Close
+	locks locks
 }
 
 var (
@@ -195,8 +197,10 @@ func New(db *bun.DB) *Store {
 // DB returns the underlying bun database.
 func (s *Store) DB() *bun.DB { return s.db }
 
-// Close closes the prepared statements and the database.
+// Close stops the change subscriptions and closes the prepared statements
+// and the database.
 func (s *Store) Close() error {
+	s.subs.stopAll()
 	s.closeStmts()
 	return s.db.Close()
 }

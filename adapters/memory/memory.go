@@ -1,7 +1,8 @@
 // Package memory implements every store of the library in process memory:
 // one *Store is a tapis.Store (tenancy, tokens, authenticator, limiter
 // counters, systems, permissions and shares, pinned host keys, the
-// credential vault and its audit, Globus sessions). It is the default store
+// credential vault and its audit, Globus sessions, and the cluster parts of
+// one process: change notifications, locks, the KEK canary). It is the default store
 // of unit tests and of embedders that need no persistence. Values are copied
 // in and out, so callers never share slices or maps with the store.
 package memory
@@ -10,6 +11,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/tapis-go/tapis/cluster"
 	"github.com/tapis-go/tapis/credentials"
 	"github.com/tapis-go/tapis/oauth2"
 	"github.com/tapis-go/tapis/systems"
@@ -34,6 +36,9 @@ type Store struct {
 	glSessions  map[tenantKey]systems.GlobusSession
 	attempts    oauth2.MemoryAttempts
 	audit       credentials.MemoryAuditor
+	changes     cluster.MemoryFeed
+	locker      cluster.MemoryLocker
+	canary      cluster.MemoryCanary
 }
 
 type tenantKey struct{ tenant, id string }

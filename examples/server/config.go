@@ -125,9 +125,9 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 
 // loadKEK returns the key-encryption key: from TAPIS_KEK (base64) unless a
 // KEK file was named, else from the KEK file, which is created with a fresh
-// random key if it does not exist. The data directory must exist if the
-// default file is used.
-func loadKEK(o *options, getenv func(string) string, log *slog.Logger) ([]byte, error) {
+// random key if it does not exist and mayCreate (nil: always) allows it.
+// The data directory must exist if the default file is used.
+func loadKEK(o *options, getenv func(string) string, log *slog.Logger, mayCreate func() error) ([]byte, error) {
 	inline, hasInline := lookup(getenv, "TAPIS_KEK")
 	if hasInline && !o.kekFileOnCmdLine {
 		if _, fileEnv := lookup(getenv, envName("kek-file")); fileEnv {
@@ -141,6 +141,11 @@ func loadKEK(o *options, getenv func(string) string, log *slog.Logger) ([]byte, 
 	}
 	raw, err := os.ReadFile(o.kekFile)
 	if errors.Is(err, fs.ErrNotExist) {
+		if mayCreate != nil {
+			if err := mayCreate(); err != nil {
+				return nil, err
+			}
+		}
 		return createKEKFile(o.kekFile, log)
 	}
 	if err != nil {

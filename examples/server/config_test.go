@@ -49,26 +49,26 @@ func TestLoadKEK(t *testing.T) {
 	dir := t.TempDir()
 	o, err := parseOptions([]string{"-data", dir}, envOf(nil), io.Discard)
 	require.NoError(t, err)
-	kek, err := loadKEK(o, envOf(nil), log)
+	kek, err := loadKEK(o, envOf(nil), log, nil)
 	require.NoError(t, err)
 	assert.Len(t, kek, kekSize)
 	st, err := os.Stat(filepath.Join(dir, "kek"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
-	again, err := loadKEK(o, envOf(nil), log)
+	again, err := loadKEK(o, envOf(nil), log, nil)
 	require.NoError(t, err)
 	assert.Equal(t, kek, again, "the file is reused")
 
 	inline := make([]byte, kekSize)
 	inline[0] = 7
 	env := envOf(map[string]string{"TAPIS_KEK": base64.StdEncoding.EncodeToString(inline)})
-	got, err := loadKEK(o, env, log)
+	got, err := loadKEK(o, env, log, nil)
 	require.NoError(t, err)
 	assert.Equal(t, inline, got, "TAPIS_KEK replaces the default file")
 
-	_, err = loadKEK(o, envOf(map[string]string{"TAPIS_KEK": "c2hvcnQ="}), log)
+	_, err = loadKEK(o, envOf(map[string]string{"TAPIS_KEK": "c2hvcnQ="}), log, nil)
 	assert.ErrorContains(t, err, "want 32")
-	_, err = loadKEK(o, envOf(map[string]string{"TAPIS_KEK": "x", "TAPIS_KEK_FILE": "/k"}), log)
+	_, err = loadKEK(o, envOf(map[string]string{"TAPIS_KEK": "x", "TAPIS_KEK_FILE": "/k"}), log, nil)
 	assert.ErrorContains(t, err, "set only one")
 }
 

@@ -24,7 +24,14 @@
 //
 // The key-encryption key (KEK) sealing the tenants' signing keys is read
 // from -kek-file (default <data>/kek, created 0600 with a random key when
-// absent) or, base64-encoded, from TAPIS_KEK. Back it up with the database.
+// absent and the database holds nothing sealed yet) or, base64-encoded,
+// from TAPIS_KEK. Back it up with the database. A KEK that does not open the
+// database's sealed data (its KEK canary) refuses to start.
+//
+// Several instances may share one PostgreSQL database (give each the same
+// KEK): they start one at a time (the first bootstraps, the others wait and
+// find it done), one runs each round of housekeeping, and each drops what
+// it caches of a change another made within a second.
 //
 // On an empty registry, started without -dev and -config, the server
 // bootstraps the primary site "local", its admin tenant "admin" and the
@@ -118,10 +125,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 			return fmt.Errorf("data directory: %w", err)
 		}
 	}
-	kek, err := loadKEK(o, getenv, log)
-	if err != nil {
-		return err
-	}
 	globus, err := globusClient(o.globus, o.allowPrivateHosts)
 	if err != nil {
 		return err
@@ -132,10 +135,22 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
+	// The first start on an empty database (migrations, a new KEK, the KEK
+	// canary, the bootstrap or -dev seed) runs alone: the other instances
+	// starting on it wait here, then find it done.
+	unlockStart, err := lockStart(ctx, store, log)
+	if err != nil {
+		return err
+	}
+	defer unlockStart() // once started, it is released before serving
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
 	log.Info("database ready", "db", redactDSN(o.db))
+	kek, err := loadKEK(o, getenv, log, func() error { return refuseNewKEK(ctx, store, o) })
+	if err != nil {
+		return err
+	}
 	if err := chooseDefaultTenant(ctx, store, o, fileSeed); err != nil {
 		return err
 	}
@@ -162,11 +177,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		return err
 	}
 	defer func() { err = errors.Join(err, srv.Close()) }()
+	if err := srv.CheckKEK(ctx); err != nil {
+		return err
+	}
 	handler := srv.Handler()
 
 	if err := seedRegistry(ctx, srv, o, fileSeed, fmt.Sprintf("localhost:%d", tcp.Port), shown, stdout, log); err != nil {
 		return err
 	}
+	unlockStart()
 
 	hs := &http.Server{
 		Handler:           handler,

@@ -82,6 +82,15 @@ func freePort(t *testing.T) int {
 // until /v3/tokens/ready answers 200. The process is killed at cleanup.
 func startServer(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
+	p := launchServer(t, bin, args...)
+	p.waitReady()
+	return p
+}
+
+// launchServer runs the binary with the given flags on a free port, without
+// waiting for it. The process is killed at cleanup.
+func launchServer(t *testing.T, bin string, args ...string) *serverProc {
+	t.Helper()
 	port := freePort(t)
 	args = append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port)}, args...)
 	p := &serverProc{t: t, cmd: exec.Command(bin, args...), base: fmt.Sprintf("http://127.0.0.1:%d", port),
@@ -102,7 +111,14 @@ func startServer(t *testing.T, bin string, args ...string) *serverProc {
 			t.Logf("server %v\nstdout:\n%s\nstderr:\n%s", args, p.Stdout(), p.Stderr())
 		}
 	})
+	return p
+}
 
+// waitReady waits (at most 30s) until /v3/tokens/ready answers 200 and the
+// listening line is printed; it fails the test if the process exits first.
+func (p *serverProc) waitReady() {
+	t := p.t
+	t.Helper()
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -127,7 +143,6 @@ func startServer(t *testing.T, bin string, args ...string) *serverProc {
 	// goroutine, which may lag behind the HTTP answer on a loaded machine.
 	require.Eventually(t, func() bool { return strings.Contains(p.Stdout(), "Tapis listening on "+p.base+"\n") },
 		10*time.Second, 10*time.Millisecond, "stdout so far:\n%s", p.Stdout())
-	return p
 }
 
 // stop sends SIGINT and expects a clean exit within 15s.
