@@ -7,6 +7,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,18 +255,44 @@ func thumbprint(t *testing.T, pemKey string) string {
 	return oauth2.Thumbprint(rsaPub)
 }
 
-// wrongKEK starts a fourth instance on the same database with another KEK:
-// it must exit non-zero before serving, and say how to fix it.
+// wrongKEK starts a fourth instance on the same database with another KEK,
+// and a fifth with none: each must exit non-zero before serving and say
+// how to fix it, without echoing a key; the three keep signing after.
 func (c *cluster) wrongKEK(t *testing.T) {
-	n := newNode(t, "instanceD (wrong KEK)", c.bin, "-db", c.dsn, "-kek-file", writeKEK(t), "-data", t.TempDir())
-	n.start()
-	err := n.waitReady(30 * time.Second)
-	require.Error(t, err, "an instance with a wrong KEK became ready")
-	require.NotErrorIs(t, err, errReadyTimeout, "an instance with a wrong KEK neither served nor exited: %v", err)
-	stderr := n.Stderr()
-	assert.NotEqual(t, 0, n.exitCode(), "a refused start exits non-zero")
-	low := strings.ToLower(stderr)
-	assert.Contains(t, low, "kek", "stderr names the key-encryption key:\n%s", stderr)
-	assert.True(t, strings.Contains(stderr, "-kek-file") || strings.Contains(stderr, "TAPIS_KEK"),
-		"stderr names the fix (-kek-file or TAPIS_KEK):\n%s", stderr)
+	wrong := writeKEK(t)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"instanceD (wrong KEK)", []string{"-kek-file", wrong}},
+		{"instanceE (no KEK)", nil}, // the default <data>/kek does not exist
+	} {
+		data := t.TempDir()
+		n := newNode(t, tc.name, c.bin, append([]string{"-db", c.dsn, "-data", data}, tc.flags...)...)
+		n.start()
+		err := n.waitReady(30 * time.Second)
+		require.Error(t, err, "%s became ready", tc.name)
+		require.NotErrorIs(t, err, errReadyTimeout, "%s neither served nor exited: %v", tc.name, err)
+		assert.NotEqual(t, 0, n.exitCode(), "%s: a refused start exits non-zero", tc.name)
+		stderr := n.Stderr()
+		assert.Contains(t, strings.ToLower(stderr), "kek", "%s: stderr names the key-encryption key:\n%s", tc.name, stderr)
+		assert.True(t, strings.Contains(stderr, "-kek-file") || strings.Contains(stderr, "TAPIS_KEK"),
+			"%s: stderr names the fix (-kek-file or TAPIS_KEK):\n%s", tc.name, stderr)
+		for _, f := range []string{c.kek, wrong} {
+			raw, err := os.ReadFile(f)
+			require.NoError(t, err)
+			assert.NotContains(t, stderr+n.Stdout(), strings.TrimSpace(string(raw)), "%s: a KEK is never echoed", tc.name)
+		}
+		assert.NoFileExists(t, filepath.Join(data, "kek"), "%s: no KEK invented for a database holding sealed data", tc.name)
+		t.Logf("%s refused to start (exit %d): %s", tc.name, n.exitCode(), lastLine(stderr))
+	}
+	for _, n := range c.nodes {
+		r := c.userToken(context.Background(), n.base, "testuser1", false)
+		assert.Equal(t, http.StatusCreated, r.Code, "%s still signs after the refused starts: %s", n.name, r)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

@@ -26,6 +26,7 @@ type cluster struct {
 	t       *testing.T
 	bin     string
 	dsn     string
+	kek     string // the KEK file of the three
 	nodes   []*node
 	proxy   *rrProxy
 	authSvc string // a service token of authenticator@admin (mints user tokens)
@@ -66,6 +67,7 @@ func startCluster(t *testing.T) *cluster {
 
 	c := &cluster{t: t, bin: bin, dsn: testenv.PostgresSchemaDSN(t)}
 	kek := writeKEK(t)
+	c.kek = kek
 	started := time.Now()
 	for i := range 3 {
 		flags := []string{"-db", c.dsn, "-kek-file", kek, "-data", t.TempDir(), "-log-level", "warn"}
