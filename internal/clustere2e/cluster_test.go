@@ -80,7 +80,7 @@ func startCluster(t *testing.T) *cluster {
 		n.mustStart()
 		c.nodes = append(c.nodes, n)
 	}
-	t.Logf("figures: three instances ready in %v", time.Since(started).Round(time.Millisecond))
+	t.Logf("figures: three instances ready in %v (readiness: GET %v)", time.Since(started).Round(time.Millisecond), c.nodes[0].probe.Load())
 	c.proxy = newProxy(t, c.nodes)
 
 	// Services' passwords are drawn at every -dev start and printed.

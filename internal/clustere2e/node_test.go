@@ -32,6 +32,8 @@ type node struct {
 	args []string
 	base string // http://127.0.0.1:PORT
 
+	probe atomic.Value // string: the readiness path that answered 200
+
 	mu     sync.Mutex
 	stdout bytes.Buffer
 	stderr bytes.Buffer
@@ -173,6 +175,7 @@ func (n *node) waitReady(timeout time.Duration) error {
 			_ = resp.Body.Close()
 			switch {
 			case resp.StatusCode == http.StatusOK:
+				n.probe.Store(probe)
 				return nil
 			case resp.StatusCode == http.StatusNotFound && probe == "/readyz":
 				probe = "/v3/tokens/ready"
