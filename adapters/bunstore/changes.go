@@ -3,6 +3,7 @@ package bunstore
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"sync"
 	"time"
 
@@ -177,13 +178,32 @@ func (s *Store) listenChanges(ctx context.Context) (*pgdriver.Listener, <-chan p
 		_ = ln.Close()
 		return nil, nil
 	}
-	return ln, ln.Channel()
+	wake := ln.Channel()
+	// Listen only sends LISTEN: a change notified before the server ran it
+	// would be missed. A notification of our own coming back proves that
+	// it runs; until then (at most ctx) the subscription is woken by its
+	// poll alone.
+	mark := "listening " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", channel, mark); err == nil {
+		for {
+			select {
+			case n, ok := <-wake:
+				if ok && n.Payload != mark {
+					continue // another instance's change: the first poll reads it
+				}
+			case <-ctx.Done():
+			}
+			break
+		}
+	}
+	return ln, wake
 }
 
 func (sub *subscription) run(wake <-chan pgdriver.Notification) {
 	defer close(sub.done)
 	tick := time.NewTicker(sub.s.fl.changePoll)
 	defer tick.Stop()
+	sub.poll() // what was published while the listener started
 	for {
 		select {
 		case <-sub.quit:
