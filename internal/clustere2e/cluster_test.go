@@ -76,9 +76,14 @@ func startCluster(t *testing.T) *cluster {
 			// registry filled and start as they would in a deployment.
 			flags = append(flags, "-dev")
 		}
-		n := newNode(t, "instance"+string(rune('A'+i)), bin, flags...)
-		n.mustStart()
-		c.nodes = append(c.nodes, n)
+		c.nodes = append(c.nodes, newNode(t, "instance"+string(rune('A'+i)), bin, flags...))
+	}
+	c.nodes[0].mustStart()
+	// The other two start together, as replicas of a deployment do.
+	c.nodes[1].start()
+	c.nodes[2].start()
+	for _, n := range c.nodes[1:] {
+		require.NoError(t, n.waitReady(45*time.Second), "stderr:\n%s", tail(n.Stderr(), 4096))
 	}
 	t.Logf("figures: three instances ready in %v (readiness: GET %v)", time.Since(started).Round(time.Millisecond), c.nodes[0].probe.Load())
 	c.proxy = newProxy(t, c.nodes)
