@@ -94,9 +94,11 @@ func (c *cluster) revocation(t *testing.T) {
 		p50.Round(time.Millisecond), maxD.Round(time.Millisecond), len(delays), pollEvery, own.Round(time.Millisecond))
 }
 
-// passwordLimit sends 10 wrong passwords of one account spread over the
-// three instances; the next attempts, with the right password, through
-// each instance, must be refused with 429 and Retry-After, as on one.
+// passwordLimit sends 10 wrong passwords of one account through one
+// instance, then from another address spread over the three; the next
+// attempts, with the right password, through each instance, must be
+// refused with 429 and Retry-After, and the three must answer every
+// attempt as the one did.
 //
 // The limiter's rule makes the first refusal last 1 s after the 10th
 // failure (oauth2.LimiterConfig.FirstDelay): an attempt answered within
@@ -105,22 +107,32 @@ func (c *cluster) revocation(t *testing.T) {
 // address (the counter is per account and address); three rounds at most.
 func (c *cluster) passwordLimit(t *testing.T) {
 	const user = "testuser5" // not used by anything else in this test
+	one := c.lockRounds(t, user, 10, func(int) *node { return c.nodes[0] })
+	three := c.lockRounds(t, user, 20, func(i int) *node { return c.nodes[i%len(c.nodes)] })
+	assert.Equal(t, one, three, "10 failures spread over three instances answer as on one")
+}
+
+// lockRounds runs lockRound from 127.0.0.<firstHost>, then the next
+// addresses, until a round can be judged; it returns that round's answers.
+func (c *cluster) lockRounds(t *testing.T, user string, firstHost int, pick func(i int) *node) []string {
 	for round := range 3 {
-		from := fmt.Sprintf("127.0.0.%d", 2+round)
-		if c.lockRound(t, user, from) {
-			return
+		from := fmt.Sprintf("127.0.0.%d", firstHost+round)
+		if answers, judged := c.lockRound(t, user, from, pick); judged {
+			return answers
 		}
-		t.Logf("round %d from %s: the first right attempt came over 1 s after the 10th wrong one; again from another address", round, from)
+		t.Logf("round %d from %s: a right attempt came over 1 s after the 10th wrong one; again from another address", round, from)
 	}
 	t.Fatal("three rounds too slow to judge the password limit")
+	return nil
 }
 
 // firstDelay is oauth2.LimiterConfig.FirstDelay's default.
 const firstDelay = time.Second
 
-// lockRound runs one round from the loopback address from and reports
+// lockRound runs one round from the loopback address from, attempt i
+// through pick(i), and returns the answers (status, Retry-After) and
 // whether it could be judged.
-func (c *cluster) lockRound(t *testing.T, user, from string) bool {
+func (c *cluster) lockRound(t *testing.T, user, from string, pick func(i int) *node) ([]string, bool) {
 	ctx := context.Background()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: (&net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}}
@@ -136,22 +148,24 @@ func (c *cluster) lockRound(t *testing.T, user, from string) bool {
 		require.NoError(t, err)
 		return reply{Code: resp.StatusCode, Header: resp.Header, Raw: raw}
 	}
+	var answers []string
 	var tenthSent time.Time
 	for i := range 10 {
-		n := c.nodes[i%len(c.nodes)]
+		n := pick(i)
 		tenthSent = time.Now()
 		r := grant(n, "wrong-"+strconv.Itoa(i))
 		// 400 as on one instance (the password grant's invalid_grant).
 		require.Contains(t, []int{http.StatusBadRequest, http.StatusUnauthorized}, r.Code,
 			"wrong password %d from %s through %s: %s", i+1, from, n.name, r)
 		require.Equal(t, "Invalid username/password combination.", r.Message(), "a counted failure, not a malformed request")
+		answers = append(answers, strconv.Itoa(r.Code))
 	}
-	for k := range c.nodes {
-		n := c.nodes[(10+k)%len(c.nodes)]
+	for k := range 3 {
+		n := pick(10 + k)
 		r := grant(n, user)
 		gap := time.Since(tenthSent)
 		if r.Code != http.StatusTooManyRequests && gap >= firstDelay {
-			return k > 0 // the first refusal was judged; later ones came too late to be
+			return answers, false // too late to be judged
 		}
 		assert.Equal(t, http.StatusTooManyRequests, r.Code,
 			"attempt %d (right password) from %s through %s, answered %v after sending the 10th wrong one: %s",
@@ -159,8 +173,9 @@ func (c *cluster) lockRound(t *testing.T, user, from string) bool {
 		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
 		assert.NoError(t, err, "Retry-After %q", r.Header.Get("Retry-After"))
 		assert.GreaterOrEqual(t, secs, 1, "Retry-After")
+		answers = append(answers, fmt.Sprintf("%d Retry-After %s", r.Code, r.Header.Get("Retry-After")))
 	}
-	return true
+	return answers, true
 }
 
 // parallelPatches sends 50 PATCHes of one system version at once, spread
