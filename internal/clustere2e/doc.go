@@ -7,7 +7,7 @@
 // acknowledged write lost, no 5xx but the proxy's own answers for the
 // killed instance, revocation and key rotation seen by every instance
 // within 1 s, one password limit for all, no lost update under parallel
-// PATCHes, and a refused start with a wrong KEK. The test skips unless
+// PATCHes, and a refused start with a wrong KEK or none. The test skips unless
 // TAPIS_TEST_POSTGRES_DSN names a PostgreSQL database:
 //
 //	TAPIS_TEST_POSTGRES_DSN=postgres://... go test ./internal/clustere2e/ -v
