@@ -2,7 +2,9 @@
 // plain `go test` would (each package's ok/FAIL line, build errors, the
 // output of every failing test), then keeps the list of skipped tests with
 // their messages, so that scripts/test can show at the end which tests did
-// not run and why:
+// not run and why. A passing test stays quiet except for the lines it logs
+// starting with "figures:" (t.Logf("figures: ...")), which are shown with
+// the test's name: the measurements a test makes beside its assertions.
 //
 //	go test -json ./... | go run ./internal/testreport -skips skipped.txt
 //
@@ -76,8 +78,26 @@ func (r *report) add(e event) {
 		}
 		delete(r.outputs, key)
 	case "pass":
+		if e.Test != "" {
+			for _, f := range figures(r.outputs[key]) {
+				fmt.Fprintf(r.out, "%s %s: %s\n", e.Package, e.Test, f)
+			}
+		}
 		delete(r.outputs, key)
 	}
+}
+
+// figures are the lines of a test's output that log "figures: ...",
+// without the file:line prefix.
+func figures(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if i := strings.Index(t, ": figures: "); i > 0 && strings.Contains(t[:i], ".go:") && !strings.Contains(t[:i], " ") {
+			out = append(out, t[i+2:])
+		}
+	}
+	return out
 }
 
 // skipMessage is what a skipped test logged, without the framing lines

@@ -71,3 +71,15 @@ func TestReportPassingRun(t *testing.T) {
 	assert.False(t, r.failed)
 	assert.Empty(t, r.skips)
 }
+
+func TestReportShowsFiguresOfPassingTests(t *testing.T) {
+	var out bytes.Buffer
+	r := newReport(&out)
+	for _, o := range []string{"=== RUN   TestLoad/sub\n", "    load_test.go:12: figures: p50 3ms max 9ms\n",
+		"    load_test.go:13: some other log\n", "    load_test.go:14: not figures: here\n", "--- PASS: TestLoad/sub (1.00s)\n"} {
+		r.add(event{Action: "output", Package: "p", Test: "TestLoad/sub", Output: o})
+	}
+	r.add(event{Action: "pass", Package: "p", Test: "TestLoad/sub"})
+	assert.Equal(t, "p TestLoad/sub: figures: p50 3ms max 9ms\n", out.String(), "only the figures lines, with the test's name")
+	assert.False(t, r.failed)
+}
