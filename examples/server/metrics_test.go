@@ -67,7 +67,7 @@ func TestServerServesProbesAndMetrics(t *testing.T) {
 
 	for path, want := range map[string]string{
 		"/livez":  `{"status":"ok","checks":{}}`,
-		"/readyz": `{"status":"ok","checks":{"database":"ok"}}`,
+		"/readyz": `{"status":"ok","checks":{"database":"ok","kek":"ok"}}`,
 	} {
 		code, hdr, raw := get(t, p.base+path)
 		assert.Equal(t, http.StatusOK, code, "%s: %s", path, raw)
