@@ -178,6 +178,18 @@ type envelope struct {
 // when out is not nil.
 func (p *serverProc) call(method, path, basicUser, basicPass string, body any, out any) (int, envelope) {
 	p.t.Helper()
+	return p.send(method, path, body, out, func(req *http.Request) {
+		if basicUser != "" {
+			req.SetBasicAuth(basicUser, basicPass)
+		}
+	})
+}
+
+// send sends a request (JSON body when body is not nil) after prepare
+// adjusted it, and decodes the envelope; result is decoded into out when
+// out is not nil and the status is a success.
+func (p *serverProc) send(method, path string, body, out any, prepare func(*http.Request)) (int, envelope) {
+	p.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -189,9 +201,7 @@ func (p *serverProc) call(method, path, basicUser, basicPass string, body any, o
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if basicUser != "" {
-		req.SetBasicAuth(basicUser, basicPass)
-	}
+	prepare(req)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	require.NoError(p.t, err)
 	defer resp.Body.Close()

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,32 +25,12 @@ import (
 // optional Tapis token, and decodes the envelope.
 func (p *serverProc) hostCall(method, path, host, token string, body any, out any) (int, envelope) {
 	p.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(p.t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, p.base+path, rd)
-	require.NoError(p.t, err)
-	req.Host = host
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("X-Tapis-Token", token)
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	require.NoError(p.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(p.t, err)
-	var env envelope
-	require.NoError(p.t, json.Unmarshal(raw, &env), "%s %s: body %s", method, path, raw)
-	if out != nil && resp.StatusCode < 300 {
-		require.NoError(p.t, json.Unmarshal(env.Result, out), "%s %s: result %s", method, path, env.Result)
-	}
-	return resp.StatusCode, env
+	return p.send(method, path, body, out, func(req *http.Request) {
+		req.Host = host
+		if token != "" {
+			req.Header.Set("X-Tapis-Token", token)
+		}
+	})
 }
 
 // login runs the password grant for user@host's tenant at p.
