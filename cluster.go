@@ -155,6 +155,6 @@ func (s *Server) wrongKEK(sealed []byte, what string) error {
 	}
 	return fmt.Errorf("%w: %s is sealed with KEK id %s, this server has KEK id %s; "+
 		"start it with the database's KEK (examples/server: -kek-file or TAPIS_KEK), "+
-		"or, after a KEK rotation, add the old KEK as a previous KEK (Config.PreviousKEKs)",
+		"or, after a KEK rotation, add the old KEK as a previous KEK (examples/server: -previous-kek-files or TAPIS_PREVIOUS_KEKS; Config.PreviousKEKs)",
 		ErrWrongKEK, what, theirs, s.sealer.CurrentKeyID())
 }

@@ -174,8 +174,9 @@ func (s *Server) HandlerAPI() (http.Handler, huma.API, error) {
 	return httpapi.NewHandler(s.services(), s.options())
 }
 
-// RewrapSecrets re-seals, under the current KEK, every signing key and
-// stored credential an older KEK (Config.PreviousKEKs) still wraps. Run it
+// RewrapSecrets re-seals, under the current KEK, every signing key, tenant
+// authenticator configuration secret and stored credential an older KEK
+// (Config.PreviousKEKs) still wraps, and the KEK canary last. Run it
 // after rotating the KEK; once it returns, the previous KEKs can go. It
 // returns how many values changed.
 func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
@@ -190,6 +191,13 @@ func (s *Server) RewrapSecrets(ctx context.Context) (int, error) {
 			return total, fmt.Errorf("tapis: rewrap signing keys of %s: %w", t.ID, err)
 		}
 		total += n
+		changed, err := s.oauth.RewrapConfigSecrets(ctx, t.ID)
+		if err != nil {
+			return total, fmt.Errorf("tapis: rewrap the authenticator configuration of %s: %w", t.ID, err)
+		}
+		if changed {
+			total++
+		}
 	}
 	n, err := s.cfg.Stores.Rewrap.RewrapCredentials(ctx, s.sealer)
 	total += n

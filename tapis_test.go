@@ -256,13 +256,18 @@ func TestRewrapSecretsAfterKEKRotation(t *testing.T) {
 	sealer, err := seal.New(oldKEK)
 	require.NoError(t, err)
 	require.NoError(t, st.Vault(sealer).PutCredential(ctx, credentials.Key{Tenant: "dev", SystemID: "s", User: "u"}, credentials.Credential{Password: "pw"}))
+	devAdmin := tenancy.Principal{TenantID: "dev", Username: "testadmin", AccountType: tenancy.AccountUser,
+		TokenTenantID: "dev", TokenUsername: "testadmin"}
+	secret := "impers-client-secret"
+	_, err = srv.OAuth2().UpdateConfig(ctx, devAdmin, oauth2.ConfigUpdate{ImpersOAuthClientSecret: &secret})
+	require.NoError(t, err, "the authenticator configuration holds a sealed secret")
 	require.NoError(t, srv.Close())
 
 	rotated, err := tapis.New(tapis.Config{Store: st, KEK: newKEK, PreviousKEKs: [][]byte{oldKEK}})
 	require.NoError(t, err)
 	n, err := rotated.RewrapSecrets(ctx)
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, n, 3, "signing keys of admin and dev, and the credential")
+	assert.GreaterOrEqual(t, n, 4, "signing keys of admin and dev, dev's configuration secrets, and the credential")
 	require.NoError(t, rotated.Close())
 
 	onlyNew, err := seal.New(newKEK)
@@ -275,4 +280,8 @@ func TestRewrapSecretsAfterKEKRotation(t *testing.T) {
 	t.Cleanup(func() { _ = fresh.Close() })
 	_, err = fresh.Tokens().Mint(ctx, oauth2.MintRequest{TenantID: "dev", Username: "u", AccountType: tenancy.AccountUser})
 	assert.NoError(t, err, "signing works without the old KEK")
+	// Changing one configuration secret opens the others first.
+	password := "impersadmin-password"
+	_, err = fresh.OAuth2().UpdateConfig(ctx, devAdmin, oauth2.ConfigUpdate{ImpersadminPassword: &password})
+	assert.NoError(t, err, "the configuration secrets open without the old KEK")
 }

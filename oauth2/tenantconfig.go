@@ -203,3 +203,26 @@ func (p *Provider) UpdateConfig(ctx context.Context, pr tenancy.Principal, u Con
 	}
 	return c, nil
 }
+
+// RewrapConfigSecrets re-seals, under the sealer's current KEK, the tenant
+// configuration's secrets an older KEK still wraps (after a KEK rotation;
+// tapis.Server.RewrapSecrets). It reports whether it changed them.
+func (p *Provider) RewrapConfigSecrets(ctx context.Context, tenantID string) (bool, error) {
+	c, err := p.store.GetTenantConfig(ctx, tenantID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if c.SealedSecrets == nil || !p.cfg.Sealer.NeedsRewrap(c.SealedSecrets) {
+		return false, nil
+	}
+	if c.SealedSecrets, err = p.cfg.Sealer.Rewrap(c.SealedSecrets); err != nil {
+		return false, fmt.Errorf("oauth2: rewrap the configuration secrets of tenant %s: %w", tenantID, err)
+	}
+	if err := p.store.PutTenantConfig(ctx, c); err != nil {
+		return false, err
+	}
+	return true, nil
+}

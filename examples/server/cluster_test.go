@@ -112,3 +112,47 @@ func TestKEKGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestKEKRotation: a database sealed with one KEK starts with a new KEK
+// only beside the old one as a previous KEK; that start re-seals everything
+// with the new KEK, so the next start needs the new KEK alone, and the
+// signing keys still open (a token is minted with the password printed at
+// the first start).
+func TestKEKRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("requires a full run (not -short): builds and runs the server binary")
+	}
+	bin := buildServer(t)
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			db, old := databases(t)[name](t), kekFile(t)
+			first := startServer(t, bin, "-db", db, "-kek-file", old, "-data", filepath.Join(t.TempDir(), "data"))
+			pw := passwordOf(t, first.Stdout(), "tenants")
+			first.stop()
+
+			next := kekFile(t)
+			code, _, stderr := runToExit(t, bin, "-addr", "127.0.0.1:0", "-db", db, "-kek-file", next,
+				"-previous-kek-files", filepath.Join(t.TempDir(), "missing"), "-data", filepath.Join(t.TempDir(), "data"))
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, "previous KEK file", "a previous KEK that cannot be read is named")
+
+			rotating := startServer(t, bin, "-db", db, "-kek-file", next, "-previous-kek-files", old,
+				"-data", filepath.Join(t.TempDir(), "data"))
+			assert.Contains(t, rotating.Stderr(), "re-sealed with the KEK what previous KEKs sealed")
+			status, _ := rotating.mint("tenants", pw)
+			assert.Equal(t, http.StatusCreated, status, "signs with a key the old KEK sealed")
+			rotating.stop()
+
+			code, _, stderr = runToExit(t, bin, "-addr", "127.0.0.1:0", "-db", db, "-kek-file", old,
+				"-data", filepath.Join(t.TempDir(), "data"))
+			assert.Equal(t, 1, code, "the old KEK alone no longer opens the database")
+			assert.Contains(t, stderr, "the KEK does not open this store's sealed data")
+
+			after := startServer(t, bin, "-db", db, "-kek-file", next, "-data", filepath.Join(t.TempDir(), "data"))
+			status, tok := after.mint("tenants", pw)
+			assert.Equal(t, http.StatusCreated, status, "the new KEK alone opens every signing key")
+			assert.NotEmpty(t, tok.AccessToken.AccessToken)
+			after.stop()
+		})
+	}
+}

@@ -33,6 +33,7 @@ type options struct {
 	dev           bool
 	configFile    string
 	kekFile       string
+	previousKEKs  string // comma-separated files of KEKs the data may still be sealed with
 	site          string
 	defaultTenant string
 	level         slog.Level
@@ -66,6 +67,7 @@ func parseOptions(args []string, getenv func(string) string, usageOut io.Writer)
 	fs.BoolVar(&o.dev, "dev", false, "seed the development fixtures and print their credentials (never in production)")
 	fs.StringVar(&o.configFile, "config", "", "seed file (.yaml, .yml or .json) applied at start")
 	fs.StringVar(&o.kekFile, "kek-file", "", "file holding the base64 32-byte KEK, created 0600 if absent (default <data>/kek); TAPIS_KEK may hold the base64 KEK instead")
+	fs.StringVar(&o.previousKEKs, "previous-kek-files", "", "after a KEK rotation: comma-separated files each holding a base64 KEK the database may still be sealed with; what they seal is re-sealed with the KEK at start. TAPIS_PREVIOUS_KEKS may hold the base64 KEKs (comma-separated) instead")
 	fs.StringVar(&o.site, "site", "", "id of the site this server runs as (default: the primary site)")
 	fs.StringVar(&o.defaultTenant, "default-tenant", "", "tenant of requests whose Host matches no tenant base URL (default: dev if it exists, else the primary site's admin tenant)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -209,6 +211,46 @@ func loadKEK(o *options, getenv func(string) string, log *slog.Logger, mayCreate
 		return nil, fmt.Errorf("KEK file %s: %w", o.kekFile, err)
 	}
 	return kek, nil
+}
+
+// loadPreviousKEKs returns the KEKs of -previous-kek-files and of
+// TAPIS_PREVIOUS_KEKS (base64, comma-separated), each error naming where
+// the key came from (never the key).
+func loadPreviousKEKs(o *options, getenv func(string) string) ([][]byte, error) {
+	var keks [][]byte
+	var problems []error
+	for _, path := range splitList(o.previousKEKs) {
+		raw, err := os.ReadFile(path)
+		if err == nil {
+			var kek []byte
+			if kek, err = decodeKEK(string(raw)); err == nil {
+				keks = append(keks, kek)
+				continue
+			}
+		}
+		problems = append(problems, fmt.Errorf("previous KEK file %s: %w", path, err))
+	}
+	inline, _ := lookup(getenv, "TAPIS_PREVIOUS_KEKS")
+	for i, v := range splitList(inline) {
+		kek, err := decodeKEK(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("TAPIS_PREVIOUS_KEKS, key %d: %w", i+1, err))
+			continue
+		}
+		keks = append(keks, kek)
+	}
+	return keks, errors.Join(problems...)
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // createKEKFile writes a new random KEK, base64-encoded, to a new 0600 file.

@@ -175,6 +175,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return err
 	}
+	previousKEKs, err := loadPreviousKEKs(o, getenv)
+	if err != nil {
+		return err
+	}
 	if o.associate.primary != "" {
 		err = associateDefaultTenant(ctx, store, o)
 	} else {
@@ -207,6 +211,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 		// process on it counts the same failures.
 		Store:          store,
 		KEK:            kek,
+		PreviousKEKs:   previousKEKs,
 		SiteID:         o.site,
 		Primary:        o.associate.config(),
 		DefaultTenant:  o.defaultTenant,
@@ -224,6 +229,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) (e
 	defer func() { err = errors.Join(err, srv.Close()) }()
 	if err := srv.CheckKEK(ctx); err != nil {
 		return err
+	}
+	if len(previousKEKs) > 0 {
+		// Still under the start lock: one instance at a time re-seals.
+		n, err := srv.RewrapSecrets(ctx)
+		if err != nil {
+			return fmt.Errorf("re-seal with the KEK what the previous KEKs sealed: %w", err)
+		}
+		log.Info("re-sealed with the KEK what previous KEKs sealed; drop -previous-kek-files once every instance runs with this KEK",
+			"values", n)
 	}
 	late.svc = srv.Tenancy()
 	handler := srv.Handler()
