@@ -161,10 +161,10 @@ func TestSearchPlansPostgres(t *testing.T) {
 
 func runSearchPlans(t *testing.T, open backend, pg bool) {
 	if testing.Short() {
-		t.Skip("-short: generating 100k systems is skipped")
+		t.Skip("-short: generating 100k systems is skipped; run without -short to enable")
 	}
 	if raceEnabled {
-		t.Skip("the race detector makes generating 100k systems take minutes; scripts/test runs this test without it")
+		t.Skip("the race detector makes generating 100k systems take minutes; run without -race to enable (scripts/test does)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -190,7 +190,7 @@ func runSearchPlans(t *testing.T, open backend, pg bool) {
 	for _, c := range planCases() {
 		t.Run(c.name, func(t *testing.T) {
 			if c.pgOnly && !pg {
-				t.Skip("SQLite cannot index membership in a JSON array (migration 0007)")
+				t.Skip("SQLite cannot index membership in a JSON array (migration 0007); TAPIS_TEST_POSTGRES_DSN enables this case on PostgreSQL")
 			}
 			f := c.filter(t)
 			var found int

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis/internal/testenv"
 )
 
 // runToExit runs the server binary, which must exit by itself within 30s,
@@ -104,7 +106,7 @@ func TestDefaultTenantWithoutDev(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the listener's tenant exists")
 	p.stop()
 
-	code, _, stderr := runToExit(t, bin, "-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-data", data, "-default-tenant", "nosuch")
+	code, _, stderr := runToExit(t, bin, "-addr", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), "-data", data, "-default-tenant", "nosuch")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "-default-tenant nosuch: no such tenant in the registry (tenants: admin)")
 }

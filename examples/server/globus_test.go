@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -42,32 +41,16 @@ func TestGlobusOptions(t *testing.T) {
 	assert.Contains(t, err.Error(), "TransferURL", "a plain-http Transfer URL off loopback is refused at start")
 }
 
-// userCall sends a request with a token (and extra headers).
+// userCall sends a request with a token (and extra headers); a credential
+// check may take its time, so it waits up to 30 s.
 func (p *serverProc) userCall(method, path, token string, hdr map[string]string, body any) (int, envelope) {
 	p.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(p.t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, p.base+path, rd)
-	require.NoError(p.t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-Tapis-Token", token)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	require.NoError(p.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(p.t, err)
-	var env envelope
-	require.NoError(p.t, json.Unmarshal(raw, &env), "%s %s: body %s", method, path, raw)
-	return resp.StatusCode, env
+	return p.send(method, path, body, nil, 30*time.Second, func(req *http.Request) {
+		req.Header.Set("X-Tapis-Token", token)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+	})
 }
 
 // TestServerGlobusEndToEnd runs the server binary with a Globus client id

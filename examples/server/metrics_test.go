@@ -59,7 +59,7 @@ func TestServerServesProbesAndMetrics(t *testing.T) {
 		t.Skip("requires a full run (not -short): builds and runs the server binary")
 	}
 	bin := buildServer(t)
-	mport := freePort(t)
+	mport := testenv.FreePort(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 	p := startServer(t, bin, "-dev", "-data", t.TempDir(), "-metrics-addr", fmt.Sprintf("127.0.0.1:%d", mport))
 	require.Eventually(t, func() bool { return strings.Contains(p.Stdout(), "Metrics on "+metricsURL+"\n") },

@@ -6,20 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tapis-go/tapis/internal/serverbin"
+	"github.com/tapis-go/tapis/internal/testenv"
 )
 
 // serverProc is a started server binary.
@@ -27,35 +26,15 @@ type serverProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:PORT
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	stdout testenv.Output
+	stderr testenv.Output
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
 }
 
-func (p *serverProc) Stdout() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stdout.String()
-}
+func (p *serverProc) Stdout() string { return p.stdout.String() }
 
-func (p *serverProc) Stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
-}
-
-type lockedWriter struct {
-	mu  *sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(b)
-}
+func (p *serverProc) Stderr() string { return p.stderr.String() }
 
 // buildServer compiles the server into a temporary directory once per test,
 // as deploy/Containerfile does (serverbin).
@@ -69,20 +48,11 @@ func buildServer(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
-}
-
 // startServer runs the binary with the given flags and waits (at most 30s)
 // until /v3/tokens/ready answers 200. The process is killed at cleanup.
 func startServer(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
-	return startServerAt(t, bin, freePort(t), args...)
+	return startServerAt(t, bin, testenv.FreePort(t), args...)
 }
 
 // startServerAt is startServer on a given port.
@@ -97,7 +67,7 @@ func startServerAt(t *testing.T, bin string, port int, args ...string) *serverPr
 // waiting for it. The process is killed at cleanup.
 func launchServer(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
-	return launchServerAt(t, bin, freePort(t), args...)
+	return launchServerAt(t, bin, testenv.FreePort(t), args...)
 }
 
 // launchServerAt is launchServer on a given port.
@@ -111,8 +81,8 @@ func launchServerAt(t *testing.T, bin string, port int, args ...string) *serverP
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}
-	p.cmd.Stdout = lockedWriter{&p.mu, &p.stdout}
-	p.cmd.Stderr = lockedWriter{&p.mu, &p.stderr}
+	p.cmd.Stdout = &p.stdout
+	p.cmd.Stderr = &p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
@@ -178,7 +148,7 @@ type envelope struct {
 // when out is not nil.
 func (p *serverProc) call(method, path, basicUser, basicPass string, body any, out any) (int, envelope) {
 	p.t.Helper()
-	return p.send(method, path, body, out, func(req *http.Request) {
+	return p.send(method, path, body, out, 10*time.Second, func(req *http.Request) {
 		if basicUser != "" {
 			req.SetBasicAuth(basicUser, basicPass)
 		}
@@ -186,9 +156,10 @@ func (p *serverProc) call(method, path, basicUser, basicPass string, body any, o
 }
 
 // send sends a request (JSON body when body is not nil) after prepare
-// adjusted it, and decodes the envelope; result is decoded into out when
-// out is not nil and the status is a success.
-func (p *serverProc) send(method, path string, body, out any, prepare func(*http.Request)) (int, envelope) {
+// adjusted it, waits up to timeout for the answer, and decodes the
+// envelope; result is decoded into out when out is not nil and the status
+// is a success.
+func (p *serverProc) send(method, path string, body, out any, timeout time.Duration, prepare func(*http.Request)) (int, envelope) {
 	p.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -202,7 +173,7 @@ func (p *serverProc) send(method, path string, body, out any, prepare func(*http
 		req.Header.Set("Content-Type", "application/json")
 	}
 	prepare(req)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	require.NoError(p.t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

@@ -25,7 +25,7 @@ import (
 // optional Tapis token, and decodes the envelope.
 func (p *serverProc) hostCall(method, path, host, token string, body any, out any) (int, envelope) {
 	p.t.Helper()
-	return p.send(method, path, body, out, func(req *http.Request) {
+	return p.send(method, path, body, out, 10*time.Second, func(req *http.Request) {
 		req.Host = host
 		if token != "" {
 			req.Header.Set("X-Tapis-Token", token)
@@ -83,7 +83,7 @@ func TestTwoSiteDeployment(t *testing.T) {
 	primaryHost := strings.TrimPrefix(primary.base, "http://")
 
 	// 1. The primary's operator registers the associate site.
-	assocPort := freePort(t)
+	assocPort := testenv.FreePort(t)
 	assocBase := fmt.Sprintf("http://127.0.0.1:%d", assocPort)
 	status, env := primary.hostCall(http.MethodPost, "/v3/sites", primaryHost, admin, map[string]any{"site_id": "assoc",
 		"base_url": assocBase, "services": []string{"systems", "authenticator"}, "site_admin_tenant_id": "assocadmin"}, nil)

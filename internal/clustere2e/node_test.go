@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tapis-go/tapis/internal/testenv"
 )
 
 // node is one examples/server process; start runs it again with the same
@@ -34,38 +36,19 @@ type node struct {
 
 	probe atomic.Value // string: the readiness path that answered 200
 
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	stdout testenv.Output
+	stderr testenv.Output
+
+	mu     sync.Mutex // guards the current run below
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
 }
 
-type lockedWriter struct {
-	mu  *sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(b)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
-}
-
 // newNode prepares a process on a free port; flags follow -addr.
 func newNode(t *testing.T, name, bin string, flags ...string) *node {
 	t.Helper()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	n := &node{t: t, name: name, bin: bin, base: fmt.Sprintf("http://127.0.0.1:%d", port),
 		args: append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port)}, flags...)}
 	t.Cleanup(func() {
@@ -85,18 +68,10 @@ func tail(s string, n int) string {
 }
 
 // Stdout is what the process (all its runs) printed so far.
-func (n *node) Stdout() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.stdout.String()
-}
+func (n *node) Stdout() string { return n.stdout.String() }
 
 // Stderr is what the process (all its runs) logged so far.
-func (n *node) Stderr() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.stderr.String()
-}
+func (n *node) Stderr() string { return n.stderr.String() }
 
 // start runs the process; it does not wait for readiness.
 func (n *node) start() {
@@ -107,8 +82,8 @@ func (n *node) start() {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Stdout = lockedWriter{&n.mu, &n.stdout}
-	cmd.Stderr = lockedWriter{&n.mu, &n.stderr}
+	cmd.Stdout = &n.stdout
+	cmd.Stderr = &n.stderr
 	require.NoError(n.t, cmd.Start())
 	exited := make(chan struct{})
 	n.mu.Lock()

@@ -252,8 +252,9 @@ staticPasswords:
 	}
 	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 	deadline := time.Now().Add(30 * time.Second)
+	probe := &http.Client{Timeout: 2 * time.Second}
 	for {
-		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+		resp, err := probe.Get(issuer + "/.well-known/openid-configuration")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
